@@ -1,0 +1,215 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/libs/log"
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/poaledger/poaledger/app/tx"
+	"github.com/poaledger/poaledger/ledger"
+)
+
+// Version is the app protocol version reported in Info.
+const AppVersion uint64 = 1
+
+// Options configure an App.
+type Options struct {
+	// ChainID is the chain id of the genesis this node runs; txs for another chain
+	// are refused.
+	ChainID string
+	// SigCacheSize bounds the cache of verified signatures (by tx hash) shared by
+	// CheckTx and FinalizeBlock. 0 disables it.
+	SigCacheSize int
+	// MaxPageItems bounds list queries.
+	MaxPageItems int
+	// Metrics receives counters; nil means no metrics.
+	Metrics *Metrics
+	// Logger; nil means no logging.
+	Logger log.Logger
+	// SoftwareVersion is reported in Info.Version.
+	SoftwareVersion string
+}
+
+// App is the poaledger ABCI application. CometBFT's local client serialises calls
+// per connection; App's own mutex makes it safe under any client creator.
+type App struct {
+	abci.BaseApplication
+
+	mu      sync.Mutex
+	store   *ledger.Store
+	opts    Options
+	logger  log.Logger
+	metrics *Metrics
+
+	// checkNonces is the check-state nonce per signer address, running ahead of the
+	// committed nonce while the mempool holds several txs of one signer. Reset on Commit.
+	checkNonces map[string]uint64
+	sigCache    *lru.Cache[string, struct{}]
+
+	// pendingHash / pendingHeight are set by FinalizeBlock and checked by Commit.
+	pendingHash   []byte
+	pendingHeight int64
+	params        Params
+}
+
+var _ abci.Application = (*App)(nil)
+
+// New returns an App over an open store. The store must stay open for the App's life.
+func New(store *ledger.Store, opts Options) (*App, error) {
+	if opts.ChainID == "" {
+		return nil, fmt.Errorf("app: empty chain id")
+	}
+	if opts.MaxPageItems <= 0 {
+		opts.MaxPageItems = 100
+	}
+	a := &App{store: store, opts: opts, logger: opts.Logger, metrics: opts.Metrics, checkNonces: map[string]uint64{}}
+	if a.logger == nil {
+		a.logger = log.NewNopLogger()
+	}
+	if a.metrics == nil {
+		a.metrics = NopMetrics()
+	}
+	if opts.SigCacheSize > 0 {
+		c, err := lru.New[string, struct{}](opts.SigCacheSize)
+		if err != nil {
+			return nil, fmt.Errorf("app: sig cache: %w", err)
+		}
+		a.sigCache = c
+	}
+	// A store that already holds a chain must hold this chain.
+	if last := store.LastCommit(); last.Version > 0 {
+		stored, err := store.GetAt(metaChainID, last.Version)
+		if err != nil {
+			return nil, fmt.Errorf("app: read chain id: %w", err)
+		}
+		if stored != nil && string(stored) != opts.ChainID {
+			return nil, fmt.Errorf("app: ledger holds chain %q, genesis says %q", stored, opts.ChainID)
+		}
+		p, err := a.loadParams(last.Version)
+		if err != nil {
+			return nil, err
+		}
+		a.params = p
+		a.metrics.setLedger(store, last.Version)
+	}
+	return a, nil
+}
+
+// Info reports the last committed height and app hash, exactly.
+func (a *App) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	last := a.store.LastCommit()
+	res := &abci.ResponseInfo{
+		Data:       "poaledger",
+		Version:    a.opts.SoftwareVersion,
+		AppVersion: AppVersion,
+	}
+	if last.Version > 0 {
+		res.LastBlockHeight = last.Version
+		res.LastBlockAppHash = last.Hash
+	}
+	return res, nil
+}
+
+// InitChain loads genesis members, validators and params into the working tree.
+func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if req.ChainId != a.opts.ChainID {
+		return nil, fmt.Errorf("app: InitChain for chain %q, node configured for %q", req.ChainId, a.opts.ChainID)
+	}
+	g, err := ParseGenesisState(req.AppStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	// InitChain may be replayed after a crash before the first commit.
+	a.store.Rollback()
+	if err := a.store.Set(metaChainID, []byte(req.ChainId)); err != nil {
+		return nil, err
+	}
+	for _, kv := range g.Params.entries() {
+		if err := a.store.Set(paramKey(kv[0]), []byte(kv[1])); err != nil {
+			return nil, err
+		}
+	}
+	a.params = g.Params
+	height := req.InitialHeight
+	for _, gm := range g.Members {
+		m := newMember(gm.PubKey, gm.Name, gm.Organisation, gm.Roles, height)
+		if err := a.putMember(m); err != nil {
+			return nil, err
+		}
+	}
+	for _, vu := range req.Validators {
+		if err := a.putValidator(vu); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.store.Set(metaNextSeq, encodeUint64(0)); err != nil {
+		return nil, err
+	}
+	// Returning no validators accepts genesis's set as it is.
+	return &abci.ResponseInitChain{AppHash: a.store.WorkingHash()}, nil
+}
+
+func (a *App) putValidator(vu abci.ValidatorUpdate) error {
+	pk := vu.PubKey.GetEd25519()
+	if len(pk) != 32 {
+		return fmt.Errorf("app: validator key type %T not supported (ed25519 only)", vu.PubKey.Sum)
+	}
+	v := Validator{PubKey: pk, Address: fmt.Sprintf("%X", tx.Address(pk)), Power: vu.Power}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if vu.Power == 0 {
+		return a.store.Delete(validatorKey(pk))
+	}
+	return a.store.Set(validatorKey(pk), b)
+}
+
+// PrepareProposal keeps CometBFT's order and drops txs beyond MaxTxBytes.
+func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
+	txs := make([][]byte, 0, len(req.Txs))
+	var total int64
+	for _, t := range req.Txs {
+		total += int64(len(t))
+		if total > req.MaxTxBytes {
+			break
+		}
+		txs = append(txs, t)
+	}
+	return &abci.ResponsePrepareProposal{Txs: txs}, nil
+}
+
+// ProcessProposal accepts every proposal: FinalizeBlock gives each invalid tx its
+// own result code, so rejecting whole blocks would only cost liveness.
+func (a *App) ProcessProposal(context.Context, *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
+	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
+}
+
+// Commit persists the version FinalizeBlock built.
+func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	hash, version, err := a.store.Commit()
+	if err != nil {
+		// The block is decided; failing to persist it is not recoverable in-process.
+		panic(fmt.Sprintf("app: commit of height %d failed: %v", a.pendingHeight, err))
+	}
+	if a.pendingHeight != 0 && (version != a.pendingHeight || !bytes.Equal(hash, a.pendingHash)) {
+		panic(fmt.Sprintf("app: committed version %d hash %X, FinalizeBlock returned height %d hash %X",
+			version, hash, a.pendingHeight, a.pendingHash))
+	}
+	a.pendingHash, a.pendingHeight = nil, 0
+	clear(a.checkNonces)
+	a.metrics.setLedger(a.store, version)
+	return &abci.ResponseCommit{}, nil
+}

@@ -1,0 +1,459 @@
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cmted "github.com/cometbft/cometbft/crypto/ed25519"
+	cmtenc "github.com/cometbft/cometbft/crypto/encoding"
+	ics23 "github.com/cosmos/ics23/go"
+
+	"github.com/poaledger/poaledger/app/tx"
+	"github.com/poaledger/poaledger/consensus"
+	"github.com/poaledger/poaledger/ledger"
+)
+
+const testChain = "test-chain"
+
+func testKey(name string) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte(name))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+func pubOf(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }
+
+type harness struct {
+	t      *testing.T
+	app    *App
+	store  *ledger.Store
+	height int64
+	nonces map[string]uint64
+}
+
+var (
+	admin    = testKey("admin")    // authority + recorder
+	recorder = testKey("recorder") // recorder
+	auth2    = testKey("auth2")    // authority only
+	stranger = testKey("stranger") // not a member
+)
+
+func openStore(t *testing.T, dir string) *ledger.Store {
+	t.Helper()
+	o := ledger.DefaultOptions()
+	o.InMemory = dir == ""
+	o.NoSync = true
+	o.WriteOncePrefixes = WriteOncePrefixes()
+	s, err := ledger.Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func newHarness(t *testing.T, dir string) *harness {
+	t.Helper()
+	s := openStore(t, dir)
+	a, err := New(s, Options{ChainID: testChain, SigCacheSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, app: a, store: s, nonces: map[string]uint64{}}
+	t.Cleanup(func() { s.Close() })
+	g := DefaultGenesisState(
+		GenesisMember{PubKey: pubOf(admin), Name: "admin", Roles: []string{consensus.RoleAuthority, consensus.RoleRecorder}},
+		GenesisMember{PubKey: pubOf(recorder), Name: "rec", Roles: []string{consensus.RoleRecorder}},
+		GenesisMember{PubKey: pubOf(auth2), Name: "auth2", Roles: []string{consensus.RoleAuthority}},
+	)
+	raw, _ := json.Marshal(g)
+	vpk, _ := cmtenc.PubKeyToProto(cmted.GenPrivKeyFromSecret([]byte("val")).PubKey())
+	res, err := a.InitChain(context.Background(), &abci.RequestInitChain{
+		ChainId: testChain, InitialHeight: 1, AppStateBytes: raw,
+		Validators: []abci.ValidatorUpdate{{PubKey: vpk, Power: 10}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.AppHash) == 0 {
+		t.Fatal("InitChain returned no app hash")
+	}
+	return h
+}
+
+// sign builds a tx from key with its next nonce (or the given one).
+func (h *harness) sign(key ed25519.PrivateKey, msg tx.Msg, opts ...func(*tx.Body)) []byte {
+	h.t.Helper()
+	addr := string(tx.Address(pubOf(key)))
+	b := &tx.Body{ChainID: testChain, Nonce: h.nonces[addr], Msg: msg}
+	for _, o := range opts {
+		o(b)
+	}
+	_, raw, err := tx.Sign(key, b)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return raw
+}
+
+// block runs FinalizeBlock + Commit and advances the expected nonces of OK txs.
+func (h *harness) block(txs ...[]byte) []*abci.ExecTxResult {
+	h.t.Helper()
+	h.height++
+	res, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{
+		Txs: txs, Height: h.height, Time: time.Date(2026, 1, 1, 0, 0, int(h.height), 0, time.UTC),
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.app.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
+		h.t.Fatal(err)
+	}
+	for i, r := range res.TxResults {
+		if r.Code == CodeOK {
+			env, _ := tx.DecodeEnvelope(txs[i])
+			h.nonces[string(tx.Address(env.PubKey))]++
+		}
+	}
+	if got := h.store.LastCommit(); got.Version != h.height || string(got.Hash) != string(res.AppHash) {
+		h.t.Fatalf("commit %d/%X, FinalizeBlock %d/%X", got.Version, got.Hash, h.height, res.AppHash)
+	}
+	return res.TxResults
+}
+
+func (h *harness) check(raw []byte) *abci.ResponseCheckTx {
+	h.t.Helper()
+	r, err := h.app.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: raw, Type: abci.CheckTxType_New})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r
+}
+
+func event(i int) []byte {
+	return []byte(fmt.Sprintf(`{"type":"ObjectEvent","eventTime":"2026-01-01T00:00:%02dZ","eventTimeZoneOffset":"+00:00","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.107346.%d"]}`, i%60, i))
+}
+
+func TestRefusalsInCheckTxAndFinalizeBlock(t *testing.T) {
+	cases := []struct {
+		name  string
+		code  uint32
+		build func(h *harness) []byte
+	}{
+		{"kvstore bytes are malformed", CodeMalformed, func(h *harness) []byte { return []byte("a=b") }},
+		{"empty tx is malformed", CodeMalformed, func(h *harness) []byte { return []byte{} }},
+		{"bad signature", CodeBadSignature, func(h *harness) []byte {
+			raw := h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}})
+			env, _ := tx.DecodeEnvelope(raw)
+			env.Signature[0] ^= 1
+			b, _ := env.Encode()
+			return b
+		}},
+		{"wrong chain id", CodeWrongChainID, func(h *harness) []byte {
+			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}}, func(b *tx.Body) { b.ChainID = "other" })
+		}},
+		{"unknown signer", CodeUnknownSigner, func(h *harness) []byte {
+			return h.sign(stranger, &tx.RecordEvents{Events: [][]byte{event(1)}})
+		}},
+		{"revoked signer", CodeRevokedSigner, func(h *harness) []byte {
+			if r := h.block(h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(recorder))})); r[0].Code != CodeOK {
+				h.t.Fatalf("revoke: %d %s", r[0].Code, r[0].Log)
+			}
+			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}})
+		}},
+		{"recorder may not add members", CodeRoleNotAllowed, func(h *harness) []byte {
+			return h.sign(recorder, &tx.AddMember{PubKey: pubOf(stranger), Roles: []string{"recorder"}})
+		}},
+		{"authority without recorder may not record", CodeRoleNotAllowed, func(h *harness) []byte {
+			return h.sign(auth2, &tx.RecordEvents{Events: [][]byte{event(1)}})
+		}},
+		{"nonce from the future", CodeBadNonce, func(h *harness) []byte {
+			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}}, func(b *tx.Body) { b.Nonce = 5 })
+		}},
+		{"replayed nonce", CodeBadNonce, func(h *harness) []byte {
+			first := h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}})
+			if r := h.block(first); r[0].Code != CodeOK {
+				h.t.Fatalf("first: %d %s", r[0].Code, r[0].Log)
+			}
+			return first
+		}},
+		{"event without eventTime", CodeInvalidMessage, func(h *harness) []byte {
+			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{[]byte(`{"type":"ObjectEvent"}`)}})
+		}},
+		{"event that is not JSON", CodeInvalidMessage, func(h *harness) []byte {
+			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{[]byte(`not json`)}})
+		}},
+		{"revoke unknown member", CodeInvalidMessage, func(h *harness) []byte {
+			return h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(stranger))})
+		}},
+		{"event already recorded", CodeDuplicate, func(h *harness) []byte {
+			if r := h.block(h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(7)}})); r[0].Code != CodeOK {
+				h.t.Fatalf("first: %d %s", r[0].Code, r[0].Log)
+			}
+			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(7)}})
+		}},
+		{"same event twice in one tx", CodeDuplicate, func(h *harness) []byte {
+			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(3), event(3)}})
+		}},
+		{"member already exists", CodeDuplicate, func(h *harness) []byte {
+			return h.sign(admin, &tx.AddMember{PubKey: pubOf(recorder), Roles: []string{"recorder"}})
+		}},
+		{"tx over MaxTxBytes", CodeTooLarge, func(h *harness) []byte {
+			return make([]byte, tx.MaxTxBytes+1)
+		}},
+		{"event over MaxEventBytes", CodeTooLarge, func(h *harness) []byte {
+			big := []byte(`{"type":"ObjectEvent","eventTime":"2026-01-01T00:00:00Z","x":"` + strings.Repeat("a", tx.MaxEventBytes) + `"}`)
+			// tx.Sign refuses oversize events, so the bytes are built by hand.
+			return oversizeEventTx(h, big)
+		}},
+	}
+	for _, c := range cases {
+		for _, via := range []string{"CheckTx", "FinalizeBlock"} {
+			t.Run(via+"/"+c.name, func(t *testing.T) {
+				h := newHarness(t, "")
+				h.block() // height 1, genesis committed
+				raw := c.build(h)
+				before := h.store.LastCommit()
+				var code uint32
+				var codespace, log string
+				if via == "CheckTx" {
+					r := h.check(raw)
+					code, codespace, log = r.Code, r.Codespace, r.Log
+				} else {
+					r := h.block(raw)[0]
+					code, codespace, log = r.Code, r.Codespace, r.Log
+					// A refused tx changes nothing: the app hash stays.
+					if after := h.store.LastCommit(); string(after.Hash) != string(before.Hash) {
+						t.Fatalf("refused tx changed the app hash")
+					}
+				}
+				if code != c.code || codespace != Codespace || log == "" {
+					t.Fatalf("code %d (%s) codespace %q log %q; want code %d (%s)", code, CodeName(code), codespace, log, c.code, CodeName(c.code))
+				}
+			})
+		}
+	}
+}
+
+// oversizeEventTx encodes a RecordEvents body whose event exceeds the bound; the
+// codec refuses to build it, so the bytes are assembled by hand from valid parts.
+func oversizeEventTx(h *harness, big []byte) []byte {
+	h.t.Helper()
+	small := &tx.Body{ChainID: testChain, Nonce: 0, Msg: &tx.RecordEvents{Events: [][]byte{[]byte("X")}}}
+	sb, err := small.Encode()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	// Replace the one-byte event "X" with big: rebuild the length prefixes.
+	i := strings.LastIndex(string(sb), "X")
+	ev := appendBytes(nil, 1, big)
+	msg := appendBytes(nil, 10, ev)
+	body := append([]byte{}, sb[:i-4]...)
+	body = append(body, msg...)
+	env := appendBytes(nil, 1, body)
+	env = appendBytes(env, 2, pubOf(recorder))
+	sig := ed25519.Sign(recorder, tx.SignBytes(body))
+	return appendBytes(env, 3, sig)
+}
+
+func appendBytes(b []byte, field int, v []byte) []byte {
+	b = append(b, byte(field<<3|2))
+	n := uint64(len(v))
+	for n >= 0x80 {
+		b = append(b, byte(n)|0x80)
+		n >>= 7
+	}
+	return append(append(b, byte(n)), v...)
+}
+
+func TestRecordQueryProve(t *testing.T) {
+	h := newHarness(t, "")
+	h.block()
+	evs := [][]byte{event(1), event(2)}
+	res := h.block(h.sign(recorder, &tx.RecordEvents{Events: evs}))
+	if res[0].Code != CodeOK {
+		t.Fatalf("record: %d %s", res[0].Code, res[0].Log)
+	}
+	if len(res[0].Events) != 2 || res[0].Events[0].Type != EventTypeEvent {
+		t.Fatalf("events: %+v", res[0].Events)
+	}
+	root := h.store.LastCommit().Hash
+	for i, ev := range evs {
+		id := fmt.Sprintf("%x", sha256.Sum256(ev))
+		q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: "/event/" + id, Prove: true})
+		if q.Code != CodeOK {
+			t.Fatalf("query: %d %s", q.Code, q.Log)
+		}
+		rec, err := DecodeEventRecord(q.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(rec.Event) != string(ev) || rec.ID != id || rec.Seq != uint64(i) || rec.Height != h.height {
+			t.Fatalf("record %+v", rec)
+		}
+		if len(q.ProofOps.Ops) != 2 {
+			t.Fatalf("want 2 proof ops, got %d", len(q.ProofOps.Ops))
+		}
+		idKey, logKey := EventQueryKeys(id, rec.Seq)
+		for j, want := range []struct{ key, value []byte }{{idKey, EncodeSeq(rec.Seq)}, {logKey, q.Value}} {
+			var p ics23.CommitmentProof
+			if err := p.Unmarshal(q.ProofOps.Ops[j].Data); err != nil {
+				t.Fatal(err)
+			}
+			if err := ledger.VerifyProof(&p, root, want.key, want.value); err != nil {
+				t.Fatalf("op %d: %v", j, err)
+			}
+		}
+	}
+	// Absent event: not found, with a non-existence proof.
+	q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: "/event/nope", Prove: true})
+	if q.Code != CodeNotFound || len(q.ProofOps.Ops) != 1 {
+		t.Fatalf("absent: code %d ops %v", q.Code, q.ProofOps)
+	}
+	var p ics23.CommitmentProof
+	if err := p.Unmarshal(q.ProofOps.Ops[0].Data); err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.VerifyProof(&p, root, eventIDKey("nope"), nil); err != nil {
+		t.Fatal(err)
+	}
+	// Nonce and member queries.
+	q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: "/nonce/" + tx.AddressString(tx.Address(pubOf(recorder)))})
+	if n, _ := DecodeNonce(q.Value); q.Code != CodeOK || n != 1 {
+		t.Fatalf("nonce: code %d value %x", q.Code, q.Value)
+	}
+	q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: "/members?limit=2"})
+	var page MemberPage
+	if err := json.Unmarshal(q.Value, &page); err != nil || len(page.Members) != 2 || page.Next == "" {
+		t.Fatalf("members page: %s %v", q.Value, err)
+	}
+	q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: "/members?cursor=" + page.Next})
+	page = MemberPage{}
+	if err := json.Unmarshal(q.Value, &page); err != nil || len(page.Members) != 1 || page.Next != "" {
+		t.Fatalf("members page 2: %s %v", q.Value, err)
+	}
+	for _, path := range []string{"/bogus", "/member/zz", "/members?limit=x", "/event/"} {
+		q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: path})
+		if q.Code != CodeBadQuery || q.Codespace != Codespace {
+			t.Errorf("%s: code %d", path, q.Code)
+		}
+	}
+	q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: "/params", Height: 99})
+	if q.Code != CodeBadQuery {
+		t.Errorf("future height: code %d", q.Code)
+	}
+}
+
+func TestMempoolNoncesRunAhead(t *testing.T) {
+	h := newHarness(t, "")
+	h.block()
+	var txs [][]byte
+	for i := 0; i < 3; i++ {
+		raw := h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(10 + i)}}, func(b *tx.Body) { b.Nonce = uint64(i) })
+		if r := h.check(raw); r.Code != CodeOK {
+			t.Fatalf("check %d: %d %s", i, r.Code, r.Log)
+		}
+		txs = append(txs, raw)
+	}
+	for i, r := range h.block(txs...) {
+		if r.Code != CodeOK {
+			t.Fatalf("tx %d: %d %s", i, r.Code, r.Log)
+		}
+	}
+	// After Commit the check state restarts from committed nonces.
+	if r := h.check(txs[0]); r.Code != CodeBadNonce {
+		t.Fatalf("replay after commit: %d", r.Code)
+	}
+}
+
+func TestMemberLifecycle(t *testing.T) {
+	h := newHarness(t, "")
+	h.block()
+	newbie := testKey("newbie")
+	r := h.block(h.sign(admin, &tx.AddMember{PubKey: pubOf(newbie), Name: "n", Organisation: "Acme", Roles: []string{"recorder"}}))
+	if r[0].Code != CodeOK {
+		t.Fatalf("add: %d %s", r[0].Code, r[0].Log)
+	}
+	if r := h.block(h.sign(newbie, &tx.RecordEvents{Events: [][]byte{event(40)}})); r[0].Code != CodeOK {
+		t.Fatalf("newbie record: %d %s", r[0].Code, r[0].Log)
+	}
+	// The last authority cannot be revoked; with two, one can.
+	if r := h.block(h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(auth2))})); r[0].Code != CodeOK {
+		t.Fatalf("revoke auth2: %d %s", r[0].Code, r[0].Log)
+	}
+	if r := h.block(h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(admin))})); r[0].Code != CodeInvalidMessage {
+		t.Fatalf("revoke last authority: %d %s", r[0].Code, r[0].Log)
+	}
+	q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: "/member/" + tx.AddressString(tx.Address(pubOf(auth2)))})
+	var m Member
+	if err := json.Unmarshal(q.Value, &m); err != nil || m.Status != StatusRevoked || m.UpdatedHeight != 4 {
+		t.Fatalf("auth2 = %+v, %v", m, err)
+	}
+	// History: at height 3 auth2 was still active.
+	q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: "/member/" + m.Address, Height: 3})
+	if err := json.Unmarshal(q.Value, &m); err != nil || m.Status != StatusActive {
+		t.Fatalf("auth2@2 = %+v, %v", m, err)
+	}
+}
+
+func TestRestartKeepsInfo(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir)
+	h.block()
+	h.block(h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(50)}}))
+	want := h.store.LastCommit()
+	if err := h.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t, dir)
+	defer s.Close()
+	a, err := New(s, Options{ChainID: testChain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := a.Info(context.Background(), &abci.RequestInfo{})
+	if info.LastBlockHeight != want.Version || string(info.LastBlockAppHash) != string(want.Hash) {
+		t.Fatalf("info %d/%X, want %d/%X", info.LastBlockHeight, info.LastBlockAppHash, want.Version, want.Hash)
+	}
+	if _, err := New(s, Options{ChainID: "other"}); err == nil {
+		t.Fatal("app opened a ledger of another chain")
+	}
+}
+
+func TestEmptyBlockKeepsAppHash(t *testing.T) {
+	h := newHarness(t, "")
+	h.block()
+	a := h.store.LastCommit().Hash
+	h.block()
+	if b := h.store.LastCommit().Hash; string(a) != string(b) {
+		t.Fatalf("empty block changed the app hash: %X -> %X", a, b)
+	}
+}
+
+func TestGenesisRejects(t *testing.T) {
+	pub := pubOf(admin)
+	cases := map[string]string{
+		"empty":          ``,
+		"unknown field":  `{"members":[],"params":{"max_events_per_tx":1,"max_event_bytes":10},"x":1}`,
+		"no authority":   fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["recorder"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`, b64(pub)),
+		"bad params":     fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["authority"]}],"params":{"max_events_per_tx":0,"max_event_bytes":10}}`, b64(pub)),
+		"duplicate":      fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["authority"]},{"pubkey":%q,"name":"b","roles":["authority"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`, b64(pub), b64(pub)),
+		"short pubkey":   `{"members":[{"pubkey":"AAAA","name":"a","roles":["authority"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`,
+		"unknown role":   fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["king"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`, b64(pub)),
+	}
+	for name, raw := range cases {
+		if _, err := ParseGenesisState([]byte(raw)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func b64(b []byte) string {
+	out, _ := json.Marshal(b)
+	return strings.Trim(string(out), `"`)
+}

@@ -1,0 +1,134 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// FileName is the app config file inside <home>/config.
+const FileName = "poaledger.toml"
+
+// ErrInvalid marks a configuration that failed validation.
+var ErrInvalid = errors.New("config: invalid")
+
+// Limits on configurable values, so a typo cannot exhaust memory.
+const (
+	maxCacheSize  = 50_000_000
+	maxPageLimit  = 10_000
+	maxSigCache   = 1_000_000
+	defaultLedger = "data/ledger"
+)
+
+// Config is the app's configuration (the CometBFT node has its own config.toml).
+type Config struct {
+	Ledger LedgerConfig `toml:"ledger" comment:"State store: IAVL tree on Badger v4."`
+	App    AppConfig    `toml:"app" comment:"ABCI application."`
+}
+
+// LedgerConfig configures the state store.
+type LedgerConfig struct {
+	// Dir is the Badger directory, relative to the home unless absolute.
+	Dir string `toml:"dir" comment:"Badger directory (relative to the home unless absolute)."`
+	// CacheSize is the IAVL node cache size in nodes.
+	CacheSize int `toml:"cache_size" comment:"IAVL node cache, in nodes (~100 bytes + value each)."`
+	// KeepRecent is how many recent versions to keep; 0 keeps every version, so every
+	// past state stays provable.
+	KeepRecent int64 `toml:"keep_recent" comment:"Versions to keep; 0 keeps all (every past state provable). Default 0."`
+}
+
+// AppConfig configures the ABCI application.
+type AppConfig struct {
+	// MaxPageItems bounds list queries (e.g. /members).
+	MaxPageItems int `toml:"max_page_items" comment:"Upper bound on items returned by one list query."`
+	// SigCacheSize bounds the CheckTx signature-verification cache (entries).
+	SigCacheSize int `toml:"sig_cache_size" comment:"Signature cache entries shared by CheckTx and FinalizeBlock."`
+}
+
+// Default returns the configuration written by `poaledger init`.
+func Default() Config {
+	return Config{
+		Ledger: LedgerConfig{Dir: defaultLedger, CacheSize: 200_000, KeepRecent: 0},
+		App:    AppConfig{MaxPageItems: 100, SigCacheSize: 20_000},
+	}
+}
+
+// Validate checks every option and names the first bad one.
+func (c Config) Validate() error {
+	switch {
+	case c.Ledger.Dir == "":
+		return fmt.Errorf("%w: ledger.dir is empty", ErrInvalid)
+	case c.Ledger.CacheSize < 0 || c.Ledger.CacheSize > maxCacheSize:
+		return fmt.Errorf("%w: ledger.cache_size %d outside [0, %d]", ErrInvalid, c.Ledger.CacheSize, maxCacheSize)
+	case c.Ledger.KeepRecent < 0:
+		return fmt.Errorf("%w: ledger.keep_recent %d is negative (0 keeps all versions)", ErrInvalid, c.Ledger.KeepRecent)
+	case c.App.MaxPageItems < 1 || c.App.MaxPageItems > maxPageLimit:
+		return fmt.Errorf("%w: app.max_page_items %d outside [1, %d]", ErrInvalid, c.App.MaxPageItems, maxPageLimit)
+	case c.App.SigCacheSize < 0 || c.App.SigCacheSize > maxSigCache:
+		return fmt.Errorf("%w: app.sig_cache_size %d outside [0, %d]", ErrInvalid, c.App.SigCacheSize, maxSigCache)
+	}
+	return nil
+}
+
+// LedgerDir resolves the ledger directory against home.
+func (c Config) LedgerDir(home string) string {
+	if filepath.IsAbs(c.Ledger.Dir) {
+		return c.Ledger.Dir
+	}
+	return filepath.Join(home, c.Ledger.Dir)
+}
+
+// Path returns <home>/config/poaledger.toml.
+func Path(home string) string { return filepath.Join(home, "config", FileName) }
+
+// Load reads and validates <home>/config/poaledger.toml. A missing file yields the
+// defaults; unknown keys and bad values are errors naming the file and the key.
+func Load(home string) (Config, error) {
+	path := Path(home)
+	cfg := Default()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return cfg, nil
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("config: read %s: %w", path, err)
+	}
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		var strict *toml.StrictMissingError
+		if errors.As(err, &strict) {
+			return cfg, fmt.Errorf("%w: %s: %s", ErrInvalid, path, strict.String())
+		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return cfg, fmt.Errorf("%w: %s:%d:%d: %s", ErrInvalid, path, row, col, de.Error())
+		}
+		return cfg, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Save writes cfg to <home>/config/poaledger.toml (0644; it holds no secrets).
+func Save(home string, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	data, err := toml.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("config: encode: %w", err)
+	}
+	header := []byte("# poaledger application config. CometBFT's own settings are in config.toml.\n\n")
+	path := Path(home)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return os.WriteFile(path, append(header, data...), 0o644)
+}

@@ -1,0 +1,140 @@
+package ledger
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cosmos/iavl"
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Logger is the logging interface the ledger uses (CometBFT's log.Logger
+// satisfies it). A nil Logger discards everything.
+type Logger interface {
+	Info(msg string, kv ...any)
+	Error(msg string, kv ...any)
+}
+
+// Options configures Open.
+type Options struct {
+	// InMemory uses iavl's MemDB instead of Badger (tests); dir is ignored and
+	// nothing survives Close.
+	InMemory bool
+	// CacheSize is the iavl node cache size in nodes; 0 means DefaultCacheSize.
+	CacheSize int
+	// KeepRecent > 0 prunes versions older than the latest KeepRecent after each
+	// Commit. 0 keeps every version (the default: every height stays provable).
+	KeepRecent int64
+	// InitialVersion is the version of the first Commit of an empty store
+	// (CometBFT's initial_height). 0 and 1 both mean 1.
+	InitialVersion uint64
+	// NoSync skips every fsync. Tests and benchmarks only: a power loss may then
+	// lose acknowledged commits (a killed process does not).
+	NoSync bool
+	// Logger receives recovery and GC messages; may be nil.
+	Logger Logger
+	// WriteOncePrefixes lists key prefixes whose keys may only be written with
+	// SetOnce and never deleted. Set and Delete on such keys fail with
+	// ErrWriteOnce. Optional: SetOnce works on any key without it.
+	WriteOncePrefixes [][]byte
+}
+
+// Defaults.
+const (
+	DefaultCacheSize = 100_000
+	// gcInterval is how often the value-log GC runs.
+	gcInterval = 10 * time.Minute
+	// gcDiscardRatio is the share of stale data a value-log file needs before GC
+	// rewrites it.
+	gcDiscardRatio = 0.5
+)
+
+// iavlFlushBytes is iavl's batch flush threshold: a version is written in
+// batches of about this size (iavl's default is 100 kB). A variable so the
+// crash test can force versions written in many batches.
+var iavlFlushBytes = 4 << 20
+
+// DefaultOptions returns the options of a validator: Badger on disk, sync on
+// every commit, no pruning, initial version 1.
+func DefaultOptions() Options {
+	return Options{CacheSize: DefaultCacheSize}
+}
+
+// badgerOptions are Badger's settings for a validator (see doc.go).
+func badgerOptions(dir string, noSync bool, lg Logger) badger.Options {
+	o := badger.DefaultOptions(dir)
+	o.SyncWrites = false // the Store syncs explicitly at the end of each commit
+	o.MemTableSize = 32 << 20
+	o.NumMemtables = 2
+	o.NumLevelZeroTables = 4
+	o.NumLevelZeroTablesStall = 12
+	o.ValueLogFileSize = 128 << 20
+	o.ValueThreshold = 4 << 10
+	o.BlockCacheSize = 64 << 20
+	o.IndexCacheSize = 32 << 20
+	o.NumCompactors = 2
+	o.DetectConflicts = false // single writer; conflict tracking only costs memory
+	o.MetricsEnabled = false
+	o.CompactL0OnClose = true
+	o.Logger = badgerLogger{lg}
+	_ = noSync
+	return o
+}
+
+func openBadger(dir string, o badger.Options) (*badger.DB, error) {
+	db, err := badger.Open(o)
+	if err != nil {
+		if isLockErr(err) {
+			return nil, fmt.Errorf("%w: %s: %v", ErrLocked, dir, err)
+		}
+		return nil, fmt.Errorf("ledger: open badger %s: %w", dir, err)
+	}
+	return db, nil
+}
+
+// badgerLogger forwards Badger's errors and warnings; its info/debug chatter is
+// dropped.
+type badgerLogger struct{ l Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Error("badger: " + fmt.Sprintf(f, a...))
+	}
+}
+
+func (b badgerLogger) Warningf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Info("badger warning: " + fmt.Sprintf(f, a...))
+	}
+}
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}
+
+// iavlLogger adapts Logger to iavl.Logger.
+type iavlLogger struct{ l Logger }
+
+var _ iavl.Logger = iavlLogger{}
+
+func (i iavlLogger) Info(msg string, kv ...any) {
+	if i.l != nil {
+		i.l.Info("iavl: "+msg, kv...)
+	}
+}
+
+func (i iavlLogger) Warn(msg string, kv ...any) {
+	if i.l != nil {
+		i.l.Info("iavl warning: "+msg, kv...)
+	}
+}
+
+func (i iavlLogger) Error(msg string, kv ...any) {
+	if i.l != nil {
+		i.l.Error("iavl: "+msg, kv...)
+	}
+}
+func (iavlLogger) Debug(string, ...any) {}
+
+type nopLogger struct{}
+
+func (nopLogger) Info(string, ...any)  {}
+func (nopLogger) Error(string, ...any) {}

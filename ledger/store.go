@@ -1,0 +1,675 @@
+package ledger
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corestore "cosmossdk.io/core/store"
+	"github.com/cosmos/iavl"
+	dbm "github.com/cosmos/iavl/db"
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Key namespaces inside Badger: iavl's nodes and metadata under treePrefix,
+// the Store's own records under metaPrefix. Neither is a prefix of the other.
+var (
+	treePrefix = []byte("t/")
+	metaPrefix = []byte("m/")
+	markerKey  = append(bytes.Clone(metaPrefix), "commit"...)
+)
+
+// CommitInfo identifies a committed version.
+type CommitInfo struct {
+	Version int64
+	Hash    []byte
+}
+
+// KV is one key/value pair returned by Iterate and IterateAt.
+type KV struct {
+	Key, Value []byte
+}
+
+// Store is the versioned, Merkleised key/value state of the ledger. See doc.go
+// for the contract. Safe for concurrent use.
+type Store struct {
+	// life is held shared by every operation and exclusively by Close, so Close
+	// waits for operations in flight and nothing touches a closed database.
+	life   sync.RWMutex
+	closed bool // guarded by life
+
+	// mu guards the working tree (the MutableTree's uncommitted state). Reads of
+	// committed versions do not take it.
+	mu     sync.Mutex
+	tree   *iavl.MutableTree
+	failed error // non-nil after a Commit failed part-way; guarded by mu
+
+	last atomic.Pointer[CommitInfo]
+
+	opts      Options
+	log       Logger
+	bdb       *badger.DB // nil when InMemory
+	dirKey    string     // entry in openDirs; "" when InMemory
+	gcStop    chan struct{}
+	gcDone    chan struct{}
+	closeOnce sync.Once
+}
+
+// openDirs is the process-wide set of directories with an open Store. Badger's
+// flock also refuses a second open, but this gives the same clear error inside
+// one process without relying on lock semantics of the platform.
+var openDirs = struct {
+	sync.Mutex
+	m map[string]struct{}
+}{m: map[string]struct{}{}}
+
+func claimDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("ledger: resolve %s: %w", dir, err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	openDirs.Lock()
+	defer openDirs.Unlock()
+	if _, ok := openDirs.m[abs]; ok {
+		return "", fmt.Errorf("%w: %s is already open in this process", ErrLocked, abs)
+	}
+	openDirs.m[abs] = struct{}{}
+	return abs, nil
+}
+
+func releaseDir(key string) {
+	if key == "" {
+		return
+	}
+	openDirs.Lock()
+	delete(openDirs.m, key)
+	openDirs.Unlock()
+}
+
+func isLockErr(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock")
+}
+
+// Open opens the store in dir (created if missing) and loads the last committed
+// version. A tree found ahead of the commit marker (a crash during Commit) is
+// rolled back to the marker. A second Open of the same dir, in this process or
+// another, fails with ErrLocked.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = DefaultCacheSize
+	}
+	if opts.KeepRecent < 0 {
+		return nil, fmt.Errorf("ledger: KeepRecent %d must not be negative", opts.KeepRecent)
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = nopLogger{}
+	}
+	s := &Store{opts: opts, log: lg}
+	for _, p := range opts.WriteOncePrefixes {
+		if len(p) == 0 {
+			return nil, fmt.Errorf("ledger: empty write-once prefix: %w", ErrEmptyKey)
+		}
+	}
+
+	if opts.InMemory {
+		s.tree = s.newTree(dbm.NewMemDB())
+		if _, err := s.tree.Load(); err != nil {
+			return nil, fmt.Errorf("ledger: load memdb tree: %w", err)
+		}
+		s.last.Store(&CommitInfo{})
+		return s, nil
+	}
+
+	key, err := claimDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.dirKey = key
+	bdb, err := openBadger(dir, badgerOptions(dir, opts.NoSync, opts.Logger))
+	if err != nil {
+		releaseDir(key)
+		return nil, err
+	}
+	s.bdb = bdb
+	if err := s.recover(); err != nil {
+		_ = bdb.Close()
+		releaseDir(key)
+		return nil, err
+	}
+	s.gcStop, s.gcDone = make(chan struct{}), make(chan struct{})
+	go s.gcLoop()
+	return s, nil
+}
+
+func (s *Store) newTree(db dbm.DB) *iavl.MutableTree {
+	o := []iavl.Option{
+		iavl.SyncOption(!s.opts.NoSync && !s.opts.InMemory),
+		iavl.FlushThresholdOption(iavlFlushBytes),
+	}
+	if s.opts.InitialVersion > 1 {
+		o = append(o, iavl.InitialVersionOption(s.opts.InitialVersion))
+	}
+	// skipFastStorageUpgrade=true: no fast-node index; see doc.go.
+	return iavl.NewMutableTree(db, s.opts.CacheSize, true, iavlLogger{s.opts.Logger}, o...)
+}
+
+// recover loads the tree at the commit marker, rolling back anything after it.
+func (s *Store) recover() error {
+	marker, err := s.readMarker()
+	if err != nil {
+		return err
+	}
+	tree := s.newTree(newBadgerView(s.bdb, treePrefix))
+	latest, err := tree.GetLatestVersion()
+	if err != nil {
+		return fmt.Errorf("ledger: read latest version: %w", err)
+	}
+	switch {
+	case marker.Version == 0 && latest == 0:
+		if _, err := tree.Load(); err != nil {
+			return fmt.Errorf("ledger: load empty tree: %w", err)
+		}
+	case marker.Version == 0:
+		// The first version was being saved when the process died: it was never
+		// acknowledged, so drop every tree key.
+		s.log.Info("ledger: discarding uncommitted first version", "tree_version", latest)
+		if err := s.bdb.DropPrefix(treePrefix); err != nil {
+			return fmt.Errorf("ledger: drop uncommitted tree: %w", err)
+		}
+		tree = s.newTree(newBadgerView(s.bdb, treePrefix))
+		if _, err := tree.Load(); err != nil {
+			return fmt.Errorf("ledger: load empty tree: %w", err)
+		}
+	case latest < marker.Version:
+		return fmt.Errorf("%w: commit marker at version %d but tree ends at %d", ErrVersionNotFound, marker.Version, latest)
+	case latest == marker.Version:
+		if _, err := tree.LoadVersion(marker.Version); err != nil {
+			return fmt.Errorf("ledger: load version %d: %w", marker.Version, err)
+		}
+	default:
+		s.log.Info("ledger: rolling back tree to commit marker", "tree_version", latest, "marker_version", marker.Version)
+		if err := tree.LoadVersionForOverwriting(marker.Version); err != nil {
+			return fmt.Errorf("ledger: roll back to version %d: %w", marker.Version, err)
+		}
+	}
+	if marker.Version > 0 {
+		if got := tree.Hash(); !bytes.Equal(got, marker.Hash) {
+			return fmt.Errorf("%w: marker hash %X at version %d, tree hash %X", ErrCorruptMarker, marker.Hash, marker.Version, got)
+		}
+	}
+	s.tree = tree
+	s.last.Store(&marker)
+	return nil
+}
+
+func (s *Store) readMarker() (CommitInfo, error) {
+	var raw []byte
+	err := s.bdb.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(markerKey)
+		if err != nil {
+			return err
+		}
+		raw, err = item.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return CommitInfo{}, nil
+	}
+	if err != nil {
+		return CommitInfo{}, fmt.Errorf("ledger: read commit marker: %w", err)
+	}
+	return DecodeMarker(raw)
+}
+
+func (s *Store) writeMarker(c CommitInfo) error {
+	raw, err := EncodeMarker(c)
+	if err != nil {
+		return err
+	}
+	if err := s.bdb.Update(func(txn *badger.Txn) error { return txn.Set(markerKey, raw) }); err != nil {
+		return fmt.Errorf("ledger: write commit marker: %w", err)
+	}
+	if s.opts.NoSync {
+		return nil
+	}
+	if err := s.bdb.Sync(); err != nil {
+		return fmt.Errorf("ledger: sync commit marker: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) gcLoop() {
+	defer close(s.gcDone)
+	t := time.NewTicker(gcInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.gcStop:
+			return
+		case <-t.C:
+			for {
+				select {
+				case <-s.gcStop:
+					return
+				default:
+				}
+				// Only Badger's "nothing to rewrite" ends the round normally.
+				if err := s.bdb.RunValueLogGC(gcDiscardRatio); err != nil {
+					if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
+						s.log.Error("ledger: value log GC", "err", err)
+					}
+					break
+				}
+			}
+		}
+	}
+}
+
+// enter takes the shared life lock; the caller must call s.life.RUnlock.
+func (s *Store) enter() error {
+	s.life.RLock()
+	if s.closed {
+		s.life.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// --- working state ---
+
+// Get returns a copy of the value of key in the working state, or (nil, nil)
+// when absent.
+func (s *Store) Get(key []byte) ([]byte, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.life.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, err := s.tree.Get(key)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: get: %w", err)
+	}
+	if err := checkRead(key, v); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(v), nil
+}
+
+// Has reports whether key is present in the working state.
+func (s *Store) Has(key []byte) (bool, error) {
+	if err := checkKey(key); err != nil {
+		return false, err
+	}
+	if err := s.enter(); err != nil {
+		return false, err
+	}
+	defer s.life.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ok, err := s.tree.Has(key)
+	if err != nil {
+		return false, fmt.Errorf("ledger: has: %w", err)
+	}
+	return ok, nil
+}
+
+func (s *Store) isWriteOnce(key []byte) bool {
+	for _, p := range s.opts.WriteOncePrefixes {
+		if bytes.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Set writes a mutable record in the working state. The store copies key and
+// value.
+func (s *Store) Set(key, value []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if err := checkValue(value); err != nil {
+		return err
+	}
+	if s.isWriteOnce(key) {
+		return fmt.Errorf("%w: Set on %x (use SetOnce)", ErrWriteOnce, key)
+	}
+	return s.write(func(t *iavl.MutableTree) error {
+		_, err := t.Set(bytes.Clone(key), bytes.Clone(value))
+		return err
+	})
+}
+
+// SetOnce writes key only if it is absent from the working state, else fails
+// with ErrExists and changes nothing. See doc.go for why the working state is
+// enough.
+func (s *Store) SetOnce(key, value []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if err := checkValue(value); err != nil {
+		return err
+	}
+	return s.write(func(t *iavl.MutableTree) error {
+		ok, err := t.Has(key)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return fmt.Errorf("%w: %x", ErrExists, key)
+		}
+		_, err = t.Set(bytes.Clone(key), bytes.Clone(value))
+		return err
+	})
+}
+
+// Delete removes key from the working state; deleting an absent key is not an
+// error. Keys under Options.WriteOncePrefixes cannot be deleted.
+func (s *Store) Delete(key []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if s.isWriteOnce(key) {
+		return fmt.Errorf("%w: Delete on %x", ErrWriteOnce, key)
+	}
+	return s.write(func(t *iavl.MutableTree) error {
+		_, _, err := t.Remove(key)
+		return err
+	})
+}
+
+func (s *Store) write(fn func(*iavl.MutableTree) error) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.life.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed != nil {
+		return s.failed
+	}
+	if err := fn(s.tree); err != nil {
+		if errors.Is(err, ErrExists) {
+			return err
+		}
+		return fmt.Errorf("ledger: write: %w", err)
+	}
+	return nil
+}
+
+// Iterate returns up to limit pairs of the working state whose keys start with
+// prefix, in ascending key order, starting at cursor (inclusive; nil = from the
+// first key with prefix). next is the cursor of the following page, nil when
+// there is none. limit <= 0 means DefaultPageItems; it is capped at
+// MaxPageItems, and a page stops early past MaxPageBytes.
+func (s *Store) Iterate(prefix, cursor []byte, limit int) ([]KV, []byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, nil, err
+	}
+	defer s.life.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tree.IsEmpty() {
+		return nil, nil, nil
+	}
+	return page(func(start, end []byte) (corestore.Iterator, error) {
+		return s.tree.Iterator(start, end, true)
+	}, prefix, cursor, limit)
+}
+
+// IterateAt is Iterate at a committed version.
+func (s *Store) IterateAt(version int64, prefix, cursor []byte, limit int) ([]KV, []byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, nil, err
+	}
+	defer s.life.RUnlock()
+	t, err := s.immutable(version)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.Size() == 0 {
+		return nil, nil, nil
+	}
+	return page(func(start, end []byte) (corestore.Iterator, error) {
+		return t.Iterator(start, end, true)
+	}, prefix, cursor, limit)
+}
+
+func page(open func(start, end []byte) (corestore.Iterator, error), prefix, cursor []byte, limit int) ([]KV, []byte, error) {
+	if len(prefix) > MaxKeyBytes || len(cursor) > MaxKeyBytes {
+		return nil, nil, fmt.Errorf("%w: prefix or cursor", ErrKeyTooLarge)
+	}
+	if limit <= 0 {
+		limit = DefaultPageItems
+	}
+	limit = min(limit, MaxPageItems)
+	var start []byte
+	if len(prefix) > 0 {
+		start = prefix
+	}
+	if len(cursor) > 0 && bytes.Compare(cursor, start) > 0 {
+		start = cursor
+	}
+	end := prefixEnd(prefix)
+	if start != nil && end != nil && bytes.Compare(start, end) >= 0 {
+		return nil, nil, nil // cursor past the prefix range
+	}
+	it, err := open(start, end)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ledger: iterator: %w", err)
+	}
+	defer it.Close()
+	var (
+		items []KV
+		bytesN int
+	)
+	for ; it.Valid(); it.Next() {
+		k := it.Key()
+		if !bytes.HasPrefix(k, prefix) { // defensive: the bounds already ensure it
+			break
+		}
+		if len(items) >= limit || (len(items) > 0 && bytesN >= MaxPageBytes) {
+			return items, bytes.Clone(k), nil
+		}
+		v := it.Value()
+		if err := checkRead(k, v); err != nil {
+			return nil, nil, err
+		}
+		items = append(items, KV{Key: bytes.Clone(k), Value: bytes.Clone(v)})
+		bytesN += len(k) + len(v)
+	}
+	if err := it.Error(); err != nil {
+		return nil, nil, fmt.Errorf("ledger: iterate: %w", err)
+	}
+	return items, nil, nil
+}
+
+// WorkingHash returns the root hash the next Commit will produce.
+func (s *Store) WorkingHash() []byte {
+	if s.enter() != nil {
+		return nil
+	}
+	defer s.life.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.tree.WorkingHash())
+}
+
+// WorkingVersion returns the version the next Commit will create.
+func (s *Store) WorkingVersion() int64 {
+	if s.enter() != nil {
+		return 0
+	}
+	defer s.life.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tree.WorkingVersion()
+}
+
+// Rollback discards every uncommitted change of the working state.
+func (s *Store) Rollback() {
+	if s.enter() != nil {
+		return
+	}
+	defer s.life.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed == nil {
+		s.tree.Rollback()
+	}
+}
+
+// Commit saves the working state as a new version, durably, then writes the
+// commit marker. It returns the new root hash and version. On error the store
+// refuses further writes (ErrFailed): Close and reopen it.
+func (s *Store) Commit() ([]byte, int64, error) {
+	if err := s.enter(); err != nil {
+		return nil, 0, err
+	}
+	defer s.life.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed != nil {
+		return nil, 0, s.failed
+	}
+	hash, version, err := s.tree.SaveVersion()
+	if err != nil {
+		s.failed = fmt.Errorf("%w: save version: %v", ErrFailed, err)
+		return nil, 0, s.failed
+	}
+	ci := CommitInfo{Version: version, Hash: bytes.Clone(hash)}
+	if s.bdb != nil {
+		if err := s.writeMarker(ci); err != nil {
+			s.failed = fmt.Errorf("%w: %v", ErrFailed, err)
+			return nil, 0, s.failed
+		}
+	}
+	s.last.Store(&ci)
+	if s.opts.KeepRecent > 0 {
+		s.prune(version)
+	}
+	return bytes.Clone(hash), version, nil
+}
+
+// prune deletes versions older than the latest KeepRecent. A failure is logged,
+// not returned: the commit itself succeeded and pruning retries next time.
+func (s *Store) prune(latest int64) {
+	to := latest - s.opts.KeepRecent
+	first := int64(s.firstVersion())
+	if to < first || to <= 0 {
+		return
+	}
+	if err := s.tree.DeleteVersionsTo(to); err != nil {
+		s.log.Error("ledger: prune", "to_version", to, "err", err)
+	}
+}
+
+func (s *Store) firstVersion() int {
+	vs := s.tree.AvailableVersions()
+	if len(vs) == 0 {
+		return 0
+	}
+	return vs[0]
+}
+
+// LastCommit returns the last committed version and its hash. Before the
+// first commit it is {Version: 0, Hash: nil}.
+func (s *Store) LastCommit() CommitInfo {
+	c := s.last.Load()
+	if c == nil {
+		return CommitInfo{}
+	}
+	return CommitInfo{Version: c.Version, Hash: bytes.Clone(c.Hash)}
+}
+
+// VersionExists reports whether version v is committed and still stored.
+func (s *Store) VersionExists(v int64) bool {
+	if s.enter() != nil {
+		return false
+	}
+	defer s.life.RUnlock()
+	return s.versionExists(v)
+}
+
+func (s *Store) versionExists(v int64) bool {
+	last := s.last.Load()
+	return v > 0 && last != nil && v <= last.Version && s.tree.VersionExists(v)
+}
+
+// immutable returns the tree at a committed version. The caller holds life.
+func (s *Store) immutable(version int64) (*iavl.ImmutableTree, error) {
+	if !s.versionExists(version) {
+		return nil, fmt.Errorf("%w: %d", ErrVersionNotFound, version)
+	}
+	t, err := s.tree.GetImmutable(version)
+	if err != nil {
+		if errors.Is(err, iavl.ErrVersionDoesNotExist) {
+			return nil, fmt.Errorf("%w: %d", ErrVersionNotFound, version)
+		}
+		return nil, fmt.Errorf("ledger: load version %d: %w", version, err)
+	}
+	return t, nil
+}
+
+// GetAt returns a copy of the value of key at a committed version, (nil, nil)
+// when absent there, ErrVersionNotFound when the version is not stored.
+func (s *Store) GetAt(key []byte, version int64) ([]byte, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.life.RUnlock()
+	t, err := s.immutable(version)
+	if err != nil {
+		return nil, err
+	}
+	v, err := t.Get(key)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: get at %d: %w", version, err)
+	}
+	if err := checkRead(key, v); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(v), nil
+}
+
+// Close stops the GC, closes the database and releases the directory. The
+// first call returns the close error; later calls return ErrClosed.
+func (s *Store) Close() error {
+	err := ErrClosed
+	s.closeOnce.Do(func() {
+		s.life.Lock()
+		defer s.life.Unlock()
+		s.closed = true
+		err = nil
+		if s.gcStop != nil {
+			close(s.gcStop)
+			<-s.gcDone
+		}
+		if cerr := s.tree.Close(); cerr != nil {
+			err = fmt.Errorf("ledger: close tree: %w", cerr)
+		}
+		if s.bdb != nil {
+			if cerr := s.bdb.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("ledger: close badger: %w", cerr)
+			}
+		}
+		releaseDir(s.dirKey)
+	})
+	return err
+}

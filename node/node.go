@@ -1,0 +1,188 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtflags "github.com/cometbft/cometbft/libs/cli/flags"
+	"github.com/cometbft/cometbft/libs/log"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/poaledger/poaledger/app"
+	"github.com/poaledger/poaledger/config"
+	"github.com/poaledger/poaledger/ledger"
+)
+
+// Node is a running (or startable) poaledger node.
+type Node struct {
+	home   string
+	cmt    *cmtnode.Node
+	store  *ledger.Store
+	logger log.Logger
+}
+
+// Options for New.
+type Options struct {
+	// Version is the software version reported in ABCI Info.
+	Version string
+	// Registerer receives the app's metrics; nil means prometheus.DefaultRegisterer,
+	// which CometBFT's Prometheus listener serves.
+	Registerer prometheus.Registerer
+	// LogWriter receives logs; nil means stdout.
+	LogWriter *os.File
+}
+
+// New loads the configuration in home, opens the ledger and builds the CometBFT node.
+func New(home string, opts Options) (*Node, error) {
+	cmtCfg, err := config.LoadCometBFT(home)
+	if err != nil {
+		return nil, err
+	}
+	appCfg, err := config.Load(home)
+	if err != nil {
+		return nil, err
+	}
+	w := opts.LogWriter
+	if w == nil {
+		w = os.Stdout
+	}
+	logger, err := cmtflags.ParseLogLevel(cmtCfg.LogLevel, log.NewTMLogger(log.NewSyncWriter(w)), cmtcfg.DefaultLogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("node: log_level in config.toml: %w", err)
+	}
+	genDoc, err := cmttypes.GenesisDocFromFile(cmtCfg.GenesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("node: genesis %s: %w", cmtCfg.GenesisFile(), err)
+	}
+	if _, err := app.ParseGenesisState(genDoc.AppState); err != nil {
+		return nil, fmt.Errorf("node: genesis %s: %w", cmtCfg.GenesisFile(), err)
+	}
+	lopts := ledger.DefaultOptions()
+	lopts.CacheSize = appCfg.Ledger.CacheSize
+	lopts.KeepRecent = appCfg.Ledger.KeepRecent
+	lopts.InitialVersion = uint64(genDoc.InitialHeight)
+	lopts.Logger = logger.With("module", "ledger")
+	store, err := ledger.Open(appCfg.LedgerDir(home), lopts)
+	if err != nil {
+		return nil, fmt.Errorf("node: open ledger: %w", err)
+	}
+	reg := opts.Registerer
+	if reg == nil {
+		reg = prometheus.DefaultRegisterer
+	}
+	metrics := app.NewMetrics(reg)
+	application, err := app.New(store, app.Options{
+		ChainID:         genDoc.ChainID,
+		SigCacheSize:    appCfg.App.SigCacheSize,
+		MaxPageItems:    appCfg.App.MaxPageItems,
+		Metrics:         metrics,
+		Logger:          logger.With("module", "app"),
+		SoftwareVersion: opts.Version,
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadNodeKey(cmtCfg.NodeKeyFile())
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("node: node key %s: %w", cmtCfg.NodeKeyFile(), err)
+	}
+	pv, err := loadPrivValidator(cmtCfg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	cmt, err := cmtnode.NewNode(cmtCfg, pv, nodeKey,
+		proxy.NewLocalClientCreator(&timed{Application: application, m: metrics}),
+		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
+		cmtcfg.DefaultDBProvider,
+		cmtnode.DefaultMetricsProvider(cmtCfg.Instrumentation),
+		logger)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	return &Node{home: home, cmt: cmt, store: store, logger: logger}, nil
+}
+
+func loadPrivValidator(c *cmtcfg.Config) (*privval.FilePV, error) {
+	for _, f := range []string{c.PrivValidatorKeyFile(), c.PrivValidatorStateFile()} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("node: validator key/state %s: %w (run `poaledger init`)", f, err)
+		}
+	}
+	return privval.LoadFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile()), nil
+}
+
+// Start starts CometBFT (and with it the app).
+func (n *Node) Start() error {
+	if err := n.cmt.Start(); err != nil {
+		n.store.Close()
+		return fmt.Errorf("node: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops CometBFT, then closes the ledger.
+func (n *Node) Stop() error {
+	var errs []error
+	if n.cmt.IsRunning() {
+		if err := n.cmt.Stop(); err != nil {
+			errs = append(errs, err)
+		}
+		n.cmt.Wait()
+	}
+	if err := n.store.Close(); err != nil && !errors.Is(err, ledger.ErrClosed) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// CometBFT returns the underlying CometBFT node.
+func (n *Node) CometBFT() *cmtnode.Node { return n.cmt }
+
+// Run starts the node in home and blocks until ctx is done, then stops it cleanly.
+func Run(ctx context.Context, home string, opts Options) error {
+	n, err := New(home, opts)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(); err != nil {
+		return err
+	}
+	n.logger.Info("poaledger node started", "home", home, "rpc", n.cmt.Config().RPC.ListenAddress,
+		"metrics", n.cmt.Config().Instrumentation.PrometheusListenAddr)
+	<-ctx.Done()
+	n.logger.Info("stopping poaledger node")
+	return n.Stop()
+}
+
+// timed observes FinalizeBlock and Commit durations; it lives here, not in app,
+// because app stays free of wall-clock reads.
+type timed struct {
+	abci.Application
+	m *app.Metrics
+}
+
+func (t *timed) FinalizeBlock(ctx context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	start := time.Now()
+	defer func() { t.m.BlockSeconds.Observe(time.Since(start).Seconds()) }()
+	return t.Application.FinalizeBlock(ctx, req)
+}
+
+func (t *timed) Commit(ctx context.Context, req *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	start := time.Now()
+	defer func() { t.m.CommitSeconds.Observe(time.Since(start).Seconds()) }()
+	return t.Application.Commit(ctx, req)
+}
