@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"sync"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcfg "github.com/cometbft/cometbft/config"
+	dbm "github.com/cometbft/cometbft-db"
 	cmtflags "github.com/cometbft/cometbft/libs/cli/flags"
 	"github.com/cometbft/cometbft/libs/log"
 	cmtnode "github.com/cometbft/cometbft/node"
@@ -29,6 +32,34 @@ type Node struct {
 	cmt    *cmtnode.Node
 	store  *ledger.Store
 	logger log.Logger
+	dbs    *dbTracker
+}
+
+// dbTracker remembers CometBFT's databases so Stop can close the ones CometBFT's
+// own OnStop leaves open (the tx indexer's), which would otherwise keep their
+// file locks until the process exits.
+type dbTracker struct {
+	mu  sync.Mutex
+	dbs []dbm.DB
+}
+
+func (t *dbTracker) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
+	db, err := cmtcfg.DefaultDBProvider(ctx)
+	if err == nil {
+		t.mu.Lock()
+		t.dbs = append(t.dbs, db)
+		t.mu.Unlock()
+	}
+	return db, err
+}
+
+func (t *dbTracker) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, db := range t.dbs {
+		_ = db.Close() // already closed by CometBFT is fine
+	}
+	t.dbs = nil
 }
 
 // Options for New.
@@ -39,7 +70,9 @@ type Options struct {
 	// which CometBFT's Prometheus listener serves.
 	Registerer prometheus.Registerer
 	// LogWriter receives logs; nil means stdout.
-	LogWriter *os.File
+	LogWriter io.Writer
+	// Override, if set, adjusts the loaded CometBFT config (tests: ports, metrics).
+	Override func(*cmtcfg.Config)
 }
 
 // New loads the configuration in home, opens the ledger and builds the CometBFT node.
@@ -47,6 +80,9 @@ func New(home string, opts Options) (*Node, error) {
 	cmtCfg, err := config.LoadCometBFT(home)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Override != nil {
+		opts.Override(cmtCfg)
 	}
 	appCfg, err := config.Load(home)
 	if err != nil {
@@ -72,6 +108,7 @@ func New(home string, opts Options) (*Node, error) {
 	lopts.KeepRecent = appCfg.Ledger.KeepRecent
 	lopts.InitialVersion = uint64(genDoc.InitialHeight)
 	lopts.Logger = logger.With("module", "ledger")
+	lopts.WriteOncePrefixes = app.WriteOncePrefixes()
 	store, err := ledger.Open(appCfg.LedgerDir(home), lopts)
 	if err != nil {
 		return nil, fmt.Errorf("node: open ledger: %w", err)
@@ -103,17 +140,18 @@ func New(home string, opts Options) (*Node, error) {
 		store.Close()
 		return nil, err
 	}
+	dbs := &dbTracker{}
 	cmt, err := cmtnode.NewNode(cmtCfg, pv, nodeKey,
 		proxy.NewLocalClientCreator(&timed{Application: application, m: metrics}),
 		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
-		cmtcfg.DefaultDBProvider,
+		dbs.provide,
 		cmtnode.DefaultMetricsProvider(cmtCfg.Instrumentation),
 		logger)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	return &Node{home: home, cmt: cmt, store: store, logger: logger}, nil
+	return &Node{home: home, cmt: cmt, store: store, logger: logger, dbs: dbs}, nil
 }
 
 func loadPrivValidator(c *cmtcfg.Config) (*privval.FilePV, error) {
@@ -143,6 +181,7 @@ func (n *Node) Stop() error {
 		}
 		n.cmt.Wait()
 	}
+	n.dbs.closeAll()
 	if err := n.store.Close(); err != nil && !errors.Is(err, ledger.ErrClosed) {
 		errs = append(errs, err)
 	}
