@@ -438,13 +438,13 @@ func TestEmptyBlockKeepsAppHash(t *testing.T) {
 func TestGenesisRejects(t *testing.T) {
 	pub := pubOf(admin)
 	cases := map[string]string{
-		"empty":          ``,
-		"unknown field":  `{"members":[],"params":{"max_events_per_tx":1,"max_event_bytes":10},"x":1}`,
-		"no authority":   fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["recorder"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`, b64(pub)),
-		"bad params":     fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["authority"]}],"params":{"max_events_per_tx":0,"max_event_bytes":10}}`, b64(pub)),
-		"duplicate":      fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["authority"]},{"pubkey":%q,"name":"b","roles":["authority"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`, b64(pub), b64(pub)),
-		"short pubkey":   `{"members":[{"pubkey":"AAAA","name":"a","roles":["authority"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`,
-		"unknown role":   fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["king"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`, b64(pub)),
+		"empty":         ``,
+		"unknown field": `{"members":[],"params":{"max_events_per_tx":1,"max_event_bytes":10},"x":1}`,
+		"no authority":  fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["recorder"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`, b64(pub)),
+		"bad params":    fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["authority"]}],"params":{"max_events_per_tx":0,"max_event_bytes":10}}`, b64(pub)),
+		"duplicate":     fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["authority"]},{"pubkey":%q,"name":"b","roles":["authority"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`, b64(pub), b64(pub)),
+		"short pubkey":  `{"members":[{"pubkey":"AAAA","name":"a","roles":["authority"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`,
+		"unknown role":  fmt.Sprintf(`{"members":[{"pubkey":%q,"name":"a","roles":["king"]}],"params":{"max_events_per_tx":1,"max_event_bytes":10}}`, b64(pub)),
 	}
 	for name, raw := range cases {
 		if _, err := ParseGenesisState([]byte(raw)); err == nil {

@@ -23,11 +23,11 @@ const ProofOpType = "ics23:iavl"
 
 // Query paths (abci_query). Each honours height (0 = latest committed) and prove.
 const (
-	PathEvent      = "/event/"   // /event/<id>: value = event record JSON
-	PathMember     = "/member/"  // /member/<address>: value = member JSON
-	PathMembers    = "/members"  // /members[?cursor=<hex>&limit=<n>]: value = MemberPage JSON
-	PathNonce      = "/nonce/"   // /nonce/<address>: value = next nonce, 8 bytes big-endian (empty if 0)
-	PathParams     = "/params"   // value = params JSON object (name -> decimal string)
+	PathEvent      = "/event/"  // /event/<id>: value = event record JSON
+	PathMember     = "/member/" // /member/<address>: value = member JSON
+	PathMembers    = "/members" // /members[?cursor=<hex>&limit=<n>]: value = MemberPage JSON
+	PathNonce      = "/nonce/"  // /nonce/<address>: value = next nonce, 8 bytes big-endian (empty if 0)
+	PathParams     = "/params"  // value = params JSON object (name -> decimal string)
 	PathValidators = "/validators"
 )
 
@@ -170,10 +170,10 @@ func EventQueryKeys(id string, seq uint64) (idKey, logKey []byte) {
 }
 
 // MemberKey, NonceKey and ParamKey expose the state keys that clients verify proofs for.
-func MemberKey(addr []byte) []byte  { return memberKey(addr) }
-func NonceKey(addr []byte) []byte   { return nonceKey(addr) }
-func ParamKey(name string) []byte   { return paramKey(name) }
-func EncodeSeq(seq uint64) []byte   { return encodeUint64(seq) }
+func MemberKey(addr []byte) []byte { return memberKey(addr) }
+func NonceKey(addr []byte) []byte  { return nonceKey(addr) }
+func ParamKey(name string) []byte  { return paramKey(name) }
+func EncodeSeq(seq uint64) []byte  { return encodeUint64(seq) }
 func DecodeNonce(b []byte) (uint64, error) {
 	if len(b) == 0 {
 		return 0, nil

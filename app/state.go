@@ -26,12 +26,14 @@ var (
 	metaNextSeq = []byte{prefixMeta, 'n', 'e', 'x', 't', '_', 's', 'e', 'q'}
 )
 
-func memberKey(addr []byte) []byte    { return append([]byte{prefixMember}, addr...) }
-func nonceKey(addr []byte) []byte     { return append([]byte{prefixNonce}, addr...) }
-func eventIDKey(id string) []byte     { return append([]byte{prefixEventID}, id...) }
-func validatorKey(pub []byte) []byte  { return append([]byte{prefixValidator}, pub...) }
-func paramKey(name string) []byte     { return append([]byte{prefixParams}, name...) }
-func eventLogKey(seq uint64) []byte   { return binary.BigEndian.AppendUint64([]byte{prefixEventLog}, seq) }
+func memberKey(addr []byte) []byte   { return append([]byte{prefixMember}, addr...) }
+func nonceKey(addr []byte) []byte    { return append([]byte{prefixNonce}, addr...) }
+func eventIDKey(id string) []byte    { return append([]byte{prefixEventID}, id...) }
+func validatorKey(pub []byte) []byte { return append([]byte{prefixValidator}, pub...) }
+func paramKey(name string) []byte    { return append([]byte{prefixParams}, name...) }
+func eventLogKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{prefixEventLog}, seq)
+}
 func misbehaviourKey(h int64, i uint32) []byte {
 	k := binary.BigEndian.AppendUint64([]byte{prefixMisbehaviour}, uint64(h))
 	return binary.BigEndian.AppendUint32(k, i)

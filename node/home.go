@@ -126,7 +126,7 @@ type InitOptions struct {
 // InitResult describes an initialised home.
 type InitResult struct {
 	Home, ChainID, Moniker, NodeID string
-	AdminAddress, AdminPubKey        string
+	AdminAddress, AdminPubKey      string
 }
 
 // AdminKeyName is the member key `poaledger init` creates and makes an authority.
