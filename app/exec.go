@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -395,7 +394,7 @@ func (a *App) deliverTx(bc *blockCtx, index uint32, raw []byte) *abci.ExecTxResu
 // failure here is a broken invariant, not a bad tx.
 func (a *App) writeEvents(bc *blockCtx, txIndex uint32, t *authed, prepared []preparedEvent) []abci.Event {
 	submitter := tx.AddressString(t.addr)
-	txHash := hex.EncodeToString(t.hash)
+	txHash := fmt.Sprintf("%X", t.hash)
 	out := make([]abci.Event, 0, len(prepared))
 	for j, p := range prepared {
 		seq := bc.nextSeq

@@ -59,7 +59,11 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		return qerr(CodeBadQuery, height, fmt.Sprintf("height %d is not stored on this node (pruned)", height)), nil
 	}
 	q := &querier{a: a, height: height, prove: req.Prove}
-	path, rawQuery, _ := strings.Cut(req.Path, "?")
+	// Only /members takes a query string: event ids (CBV 2.0 hash ids) contain '?'.
+	path, rawQuery := req.Path, ""
+	if strings.HasPrefix(path, PathMembers+"?") {
+		path, rawQuery, _ = strings.Cut(path, "?")
+	}
 	var res *abci.ResponseQuery
 	switch {
 	case strings.HasPrefix(path, PathEvent):

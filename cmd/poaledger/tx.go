@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/poaledger/poaledger/app"
+	"github.com/poaledger/poaledger/app/tx"
+	"github.com/poaledger/poaledger/client"
+	"github.com/poaledger/poaledger/client/keyring"
+	"github.com/poaledger/poaledger/epcis"
+)
+
+// maxDocumentBytes bounds what `tx record` reads; one tx is at most tx.MaxTxBytes.
+const maxDocumentBytes = 16 << 20
+
+type txFlags struct {
+	from    string
+	wait    bool
+	timeout time.Duration
+	chainID string
+}
+
+func (f *txFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.from, "from", "", "name of the signing key in <home>/keys (required)")
+	cmd.Flags().BoolVar(&f.wait, "wait", false, "wait until the tx is in a block and print its height and result")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", time.Minute, "how long to wait for the node (and with --wait, for the block)")
+	cmd.Flags().StringVar(&f.chainID, "chain-id", "", "chain id to sign for (default: asked from the node)")
+}
+
+type txOut struct {
+	TxHash   string   `json:"tx_hash"`
+	Height   int64    `json:"height,omitempty"`
+	Code     uint32   `json:"code"`
+	Log      string   `json:"log,omitempty"`
+	EventIDs []string `json:"event_ids,omitempty"`
+	Address  string   `json:"address,omitempty"`
+}
+
+func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) error {
+	if f.from == "" {
+		return usagef("--from is required (a key name; see `poaledger keys list`)")
+	}
+	key, err := keyring.New(g.home).Get(f.from)
+	if err != nil {
+		return err
+	}
+	c, err := client.New(g.node)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+	res, err := c.SignAndBroadcast(ctx, key.PrivKey, f.chainID, msg, f.wait)
+	if err != nil {
+		return err
+	}
+	out.TxHash, out.Height, out.Code, out.Log = res.Hash, res.Height, res.Code, res.Log
+	if f.wait {
+		var ids []string
+		for _, ev := range res.Events {
+			if ev.Type != app.EventTypeEvent {
+				continue
+			}
+			for _, a := range ev.Attributes {
+				if a.Key == app.AttrID {
+					ids = append(ids, a.Value)
+				}
+			}
+		}
+		if len(ids) > 0 {
+			out.EventIDs = ids
+		}
+	}
+	return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
+		fmt.Fprintf(w, "tx_hash: %s\n", out.TxHash)
+		if f.wait {
+			fmt.Fprintf(w, "height:  %d\n", out.Height)
+		} else {
+			fmt.Fprintln(w, "status:  accepted into the mempool (use --wait to wait for the block)")
+		}
+		if out.Address != "" {
+			fmt.Fprintf(w, "member:  %s\n", out.Address)
+		}
+		for _, id := range out.EventIDs {
+			fmt.Fprintf(w, "event:   %s\n", id)
+		}
+	})
+}
+
+func newTxCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "tx", Short: "Sign and submit transactions to --node"}
+	var rf txFlags
+	record := &cobra.Command{
+		Use:   "record FILE|-",
+		Short: "Record the events of an EPCIS 2.0 document (or a single event) as one tx",
+		Long: `record reads an EPCISDocument (its epcisBody.eventList) or a single EPCIS event
+from FILE, or from standard input when FILE is -, checks every event, and submits
+them as one RecordEvents tx signed by --from. Each event's id is printed; with --wait
+the command waits for the block and prints its height.`,
+		Example: "  poaledger tx record shipment.json --from admin --wait --home ./demo\n  cat event.json | poaledger tx record - --from alice",
+		Args:    exactArgs(1, "FILE or -"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var r io.Reader = cmd.InOrStdin()
+			name := "standard input"
+			if args[0] != "-" {
+				fh, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer fh.Close()
+				r, name = fh, args[0]
+			}
+			data, err := io.ReadAll(io.LimitReader(r, maxDocumentBytes+1))
+			if err != nil {
+				return fmt.Errorf("read %s: %w", name, err)
+			}
+			if len(data) > maxDocumentBytes {
+				return fmt.Errorf("%s is larger than %d bytes", name, maxDocumentBytes)
+			}
+			events, err := epcis.SplitDocument(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if len(events) > tx.MaxEventsPerTx {
+				return fmt.Errorf("%s: %d events, at most %d per tx: split the document", name, len(events), tx.MaxEventsPerTx)
+			}
+			ids := make([]string, len(events))
+			for i, ev := range events {
+				if err := epcis.ValidateEvent(ev); err != nil {
+					return fmt.Errorf("%s: event %d: %w", name, i, err)
+				}
+				ids[i] = epcis.EventID(ev)
+			}
+			return g.send(cmd, &rf, &tx.RecordEvents{Events: events}, txOut{EventIDs: ids})
+		},
+	}
+	rf.register(record)
+
+	member := &cobra.Command{Use: "member", Short: "Admit or revoke members (authority keys only)"}
+	var af txFlags
+	var roles, name, org string
+	add := &cobra.Command{
+		Use:   "add PUBKEY",
+		Short: "Admit a member by ed25519 public key (base64, as `keys show` prints it)",
+		Example: "  poaledger tx member add $(poaledger keys show alice -o json | jq -r .pubkey) \\\n" +
+			"      --roles recorder --name alice --org Acme --from admin --wait",
+		Args: exactArgs(1, "PUBKEY"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pub, err := base64.StdEncoding.DecodeString(args[0])
+			if err != nil || len(pub) != tx.PubKeyLen {
+				return usagef("PUBKEY %q: want a base64 ed25519 public key (%d bytes)", args[0], tx.PubKeyLen)
+			}
+			var rs []string
+			for _, r := range strings.Split(roles, ",") {
+				if r = strings.TrimSpace(r); r != "" {
+					rs = append(rs, r)
+				}
+			}
+			msg := &tx.AddMember{PubKey: pub, Name: name, Organisation: org, Roles: rs}
+			if err := (&tx.Body{ChainID: "check", Msg: msg}).ValidateBasic(); err != nil {
+				return usagef("%v", err)
+			}
+			return g.send(cmd, &af, msg, txOut{Address: tx.AddressString(tx.Address(pub))})
+		},
+	}
+	af.register(add)
+	add.Flags().StringVar(&roles, "roles", "", "comma-separated roles: recorder, authority (required)")
+	add.Flags().StringVar(&name, "name", "", "member name")
+	add.Flags().StringVar(&org, "org", "", "member organisation")
+
+	var vf txFlags
+	revoke := &cobra.Command{
+		Use:     "revoke ADDRESS",
+		Short:   "Revoke a member; its key can no longer sign transactions",
+		Example: "  poaledger tx member revoke 3F1C...A9 --from admin --wait",
+		Args:    exactArgs(1, "ADDRESS"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, err := tx.ParseAddress(args[0])
+			if err != nil {
+				return usagef("ADDRESS %q: %v", args[0], err)
+			}
+			return g.send(cmd, &vf, &tx.RevokeMember{Address: addr}, txOut{Address: tx.AddressString(addr)})
+		},
+	}
+	vf.register(revoke)
+	member.AddCommand(add, revoke)
+	cmd.AddCommand(record, member)
+	return cmd
+}
