@@ -42,6 +42,33 @@ type txOut struct {
 	Log      string   `json:"log,omitempty"`
 	EventIDs []string `json:"event_ids,omitempty"`
 	Address  string   `json:"address,omitempty"`
+	// Skipped lists ids left out by --skip-existing because they are recorded.
+	Skipped []string `json:"skipped,omitempty"`
+}
+
+// dropRecorded removes events whose id the node already holds. It reads committed
+// state without proof: a wrong answer only makes the tx fail with "duplicate".
+func (g *globals) dropRecorded(cmd *cobra.Command, f *txFlags, events [][]byte, ids []string) ([][]byte, []string, []string, error) {
+	c, err := client.New(g.node)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+	var keepEv [][]byte
+	var keepIDs, skipped []string
+	for i, id := range ids {
+		_, err := c.Event(ctx, id, client.QueryOpts{})
+		switch {
+		case err == nil:
+			skipped = append(skipped, id)
+		case client.IsNotFound(err):
+			keepEv, keepIDs = append(keepEv, events[i]), append(keepIDs, id)
+		default:
+			return nil, nil, nil, err
+		}
+	}
+	return keepEv, keepIDs, skipped, nil
 }
 
 func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) error {
@@ -92,12 +119,16 @@ func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) er
 		for _, id := range out.EventIDs {
 			fmt.Fprintf(w, "event:   %s\n", id)
 		}
+		for _, id := range out.Skipped {
+			fmt.Fprintf(w, "skipped: %s (already recorded)\n", id)
+		}
 	})
 }
 
 func newTxCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "tx", Short: "Sign and submit transactions to --node"}
 	var rf txFlags
+	var skipExisting bool
 	record := &cobra.Command{
 		Use:   "record FILE|-",
 		Short: "Record the events of an EPCIS 2.0 document (or a single event) as one tx",
@@ -105,7 +136,7 @@ func newTxCmd(g *globals) *cobra.Command {
 from FILE, or from standard input when FILE is -, checks every event, and submits
 them as one RecordEvents tx signed by --from. Each event's id is printed; with --wait
 the command waits for the block and prints its height.`,
-		Example: "  poaledger tx record shipment.json --from admin --wait --home ./demo\n  cat event.json | poaledger tx record - --from alice",
+		Example: "  poaledger tx record shipment.json --from admin --wait --home ./demo\n  cat event.json | poaledger tx record - --from alice\n  poaledger tx record day1.json --from alice --skip-existing --wait",
 		Args:    exactArgs(1, "FILE or -"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var r io.Reader = cmd.InOrStdin()
@@ -139,10 +170,24 @@ the command waits for the block and prints its height.`,
 				}
 				ids[i] = epcis.EventID(ev)
 			}
-			return g.send(cmd, &rf, &tx.RecordEvents{Events: events}, txOut{EventIDs: ids})
+			var skipped []string
+			if skipExisting {
+				events, ids, skipped, err = g.dropRecorded(cmd, &rf, events, ids)
+				if err != nil {
+					return err
+				}
+				if len(events) == 0 {
+					out := txOut{Skipped: skipped}
+					return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
+						fmt.Fprintf(w, "all %d events are already recorded; nothing sent\n", len(skipped))
+					})
+				}
+			}
+			return g.send(cmd, &rf, &tx.RecordEvents{Events: events}, txOut{EventIDs: ids, Skipped: skipped})
 		},
 	}
 	rf.register(record)
+	record.Flags().BoolVar(&skipExisting, "skip-existing", false, "leave out events the ledger already holds (by id) instead of refusing the whole document")
 
 	member := &cobra.Command{Use: "member", Short: "Admit or revoke members (authority keys only)"}
 	var af txFlags
