@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -250,6 +252,19 @@ func TestEndToEnd(t *testing.T) {
 		break
 	}
 
+	// Metrics: CometBFT's and the app's on the one listener.
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"poaledger_ledger_height", "poaledger_events_recorded_total", `poaledger_txs_checked_total{result="malformed"}`, "cometbft_consensus_height"} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+
 	// SIGKILL, restart: height, app hash and every event survive.
 	before := waitHeight(t, rpc, 1, 10*time.Second)
 	if err := node.Process.Signal(syscall.SIGKILL); err != nil {
@@ -273,6 +288,7 @@ func TestEndToEnd(t *testing.T) {
 	c.run("tx", "member", "add", pubOf(t, c, "late"), "--roles", "recorder", "--from", "admin", "--wait")
 
 	// SIGTERM stops cleanly.
+	last := waitHeight(t, rpc, 1, 10*time.Second)
 	if err := node.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +302,17 @@ func TestEndToEnd(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("node did not stop within 30 s of SIGTERM")
 	}
+	// After a clean stop the ledger needs no recovery.
+	node = c.start("node-clean.log")
+	if st := waitHeight(t, rpc, last.Height, 60*time.Second); st.Height < last.Height {
+		t.Fatalf("height %d after clean restart, %d before", st.Height, last.Height)
+	}
+	logb, _ := os.ReadFile(filepath.Join(c.home, "node-clean.log"))
+	if strings.Contains(string(logb), "rolling back") || strings.Contains(string(logb), "discarding uncommitted") {
+		t.Fatalf("restart after SIGTERM needed ledger recovery:\n%s", logb)
+	}
+	_ = node.Process.Signal(syscall.SIGTERM)
+	_ = node.Wait()
 }
 
 func jsonEqual(a, b []byte) bool {
@@ -299,6 +326,7 @@ func jsonEqual(a, b []byte) bool {
 }
 
 func pubOf(t *testing.T, c *cli, name string) string {
+	t.Helper()
 	c.run("keys", "add", name)
 	var k struct{ PubKey string }
 	c.json(&k, "keys", "show", name)
