@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestBadInput: bad flags and arguments give a usage error naming the problem and
@@ -64,4 +66,20 @@ func TestVersionJSON(t *testing.T) {
 			t.Errorf("version JSON lacks %s: %s", f, out.String())
 		}
 	}
+}
+
+// TestEveryCommandHasExample: the README promises --help with an example everywhere.
+func TestEveryCommandHasExample(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Name() != "help" && c.Name() != "completion" && !c.HasParent() || c.IsAvailableCommand() {
+			if c.Example == "" {
+				t.Errorf("%s has no example", c.CommandPath())
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd())
 }

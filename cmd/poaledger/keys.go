@@ -26,6 +26,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 		Long: `Member keys sign transactions. Each is a file <home>/keys/NAME.json, mode 0600,
 holding the private key: keep it safe. The address is the first 20 bytes of
 sha256(pubkey) in upper-case hex, as in CometBFT.`,
+		Example: "  poaledger keys add alice\n  poaledger keys list --output json",
 	}
 	show := func(cmd *cobra.Command, k keyring.Key) error {
 		o := toKeyOut(k)

@@ -69,6 +69,7 @@ is verified on this machine: its ICS23 proof against the app hash of header H+1,
 that header against a chain of validator signatures traced back to your own
 genesis.json (the latest verified header is kept in <home>/light/). A failed
 verification exits non-zero and says what failed.`,
+		Example: "  poaledger query event 4f9d...adfb --prove\n  poaledger query members --output json",
 	}
 
 	var ef queryFlags

@@ -43,6 +43,8 @@ func newRootCmd() *cobra.Command {
 		Long: `poaledger runs a validator or full node of a permissioned CometBFT chain whose
 application keeps an immutable, provable ledger of GS1 EPCIS 2.0 supply-chain events
 and of the members allowed to write them.`,
+		Example: `  poaledger init --chain-id demo --home ./demo && poaledger start --home ./demo
+  poaledger query status --node tcp://127.0.0.1:26657`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {

@@ -61,8 +61,8 @@ the standard ports (p2p 26656, rpc 26657, metrics 26660) and peers dial host:266
 				return err
 			}
 			return g.print(cmd.OutOrStdout(), m, func(w io.Writer) {
-				fmt.Fprintf(w, "wrote testnet %s (chain %s, %d validators, %d full nodes) to %s\n",
-					m.ChainID, m.ChainID, o.Validators, o.NonValidators, o.Dir)
+				fmt.Fprintf(w, "wrote testnet (chain %s, %d validators, %d full nodes) to %s\n",
+					m.ChainID, o.Validators, o.NonValidators, o.Dir)
 				for _, n := range m.Nodes {
 					fmt.Fprintf(w, "  %-7s validator=%-5v rpc %-24s p2p %s\n", n.Name, n.Validator, n.RPC, n.P2P)
 				}

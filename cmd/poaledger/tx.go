@@ -126,7 +126,8 @@ func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) er
 }
 
 func newTxCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "tx", Short: "Sign and submit transactions to --node"}
+	cmd := &cobra.Command{Use: "tx", Short: "Sign and submit transactions to --node",
+		Example: "  poaledger tx record doc.json --from alice --wait\n  poaledger tx member add PUBKEY --roles recorder --from admin --wait"}
 	var rf txFlags
 	var skipExisting bool
 	record := &cobra.Command{
@@ -189,7 +190,8 @@ the command waits for the block and prints its height.`,
 	rf.register(record)
 	record.Flags().BoolVar(&skipExisting, "skip-existing", false, "leave out events the ledger already holds (by id) instead of refusing the whole document")
 
-	member := &cobra.Command{Use: "member", Short: "Admit or revoke members (authority keys only)"}
+	member := &cobra.Command{Use: "member", Short: "Admit or revoke members (authority keys only)",
+		Example: "  poaledger tx member revoke EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496 --from admin --wait"}
 	var af txFlags
 	var roles, name, org string
 	add := &cobra.Command{
