@@ -35,7 +35,7 @@ var _ dbm.DB = (*BadgerDB)(nil)
 // validator options of badgerOptions and returns it as an iavl db.DB without a
 // namespace prefix. Close closes the Badger database.
 func NewBadgerDB(dir string) (*BadgerDB, error) {
-	bdb, err := openBadger(dir, badgerOptions(dir, false, nil))
+	bdb, err := openBadger(dir, badgerOptions(dir, nil))
 	if err != nil {
 		return nil, err
 	}

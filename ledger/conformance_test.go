@@ -25,7 +25,7 @@ type dbImpl struct {
 // ~150 kB: the conformance suite then exercises batches spanning several
 // transactions without writing megabytes.
 func smallBadgerOptions(dir string) badger.Options {
-	o := badgerOptions(dir, true, nil)
+	o := badgerOptions(dir, nil)
 	o.MemTableSize = 1 << 20
 	o.ValueThreshold = 1 << 10
 	o.BlockCacheSize = 1 << 20

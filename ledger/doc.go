@@ -112,12 +112,25 @@
 // process-wide set of open directories) or in another (Badger's directory
 // lock), fails with ErrLocked.
 //
+// # Performance (go test -run '^$' -bench . ./ledger/, 1M-key tree, 2 cores, no fsync)
+//
+// Blocks of 1,000 writes: sequential keys ~38k writes/s (64 B) and ~20k (1 KiB)
+// on Badger vs ~78k and ~31k on iavl's goleveldb; random keys ~2k writes/s on
+// Badger vs ~4k on goleveldb. Badger's read path (one read transaction per node
+// fetch, index cache) is the suspect; see the issue note. ICS23 proof
+// generation + verification p50 ~200 µs. Disk: ~1,160 bytes per 1 KiB record
+// (goleveldb ~1,190).
+//
 // # Concurrency
 //
-// A Store is safe for concurrent use. Working-state operations are serialised
-// by a mutex; reads of committed versions (GetAt, IterateAt, Prove,
-// VersionExists, LastCommit) do not take it and run in parallel with block
-// execution and Commit. Close waits for operations in flight.
+// A Store is safe for concurrent use, through a readers/writer lock: reads
+// (Get, Has, Iterate, GetAt, IterateAt, Prove) run in parallel with each
+// other; writes (Set, SetOnce, Delete, Commit, Rollback, WorkingHash) are
+// exclusive. Reads of committed versions must wait for writes because iavl's
+// Set mutates in-memory nodes that committed versions share; each Set holds
+// the lock for microseconds, Commit for the length of SaveVersion.
+// LastCommit and VersionExists take no lock. Close waits for operations in
+// flight.
 //
 // # Determinism
 //

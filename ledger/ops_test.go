@@ -15,10 +15,10 @@ import (
 type opKind uint8
 
 const (
-	opSetOnce opKind = iota // append-only event-log key
-	opSet                   // mutable record, random (hashed) key
-	opSetSmall              // mutable record from a small hot set
-	opDelete                // delete a random mutable record
+	opSetOnce  opKind = iota // append-only event-log key
+	opSet                    // mutable record, random (hashed) key
+	opSetSmall               // mutable record from a small hot set
+	opDelete                 // delete a random mutable record
 )
 
 type testOp struct {

@@ -61,7 +61,7 @@ func DefaultOptions() Options {
 }
 
 // badgerOptions are Badger's settings for a validator (see doc.go).
-func badgerOptions(dir string, noSync bool, lg Logger) badger.Options {
+func badgerOptions(dir string, lg Logger) badger.Options {
 	o := badger.DefaultOptions(dir)
 	o.SyncWrites = false // the Store syncs explicitly at the end of each commit
 	o.MemTableSize = 32 << 20
@@ -77,7 +77,6 @@ func badgerOptions(dir string, noSync bool, lg Logger) badger.Options {
 	o.MetricsEnabled = false
 	o.CompactL0OnClose = true
 	o.Logger = badgerLogger{lg}
-	_ = noSync
 	return o
 }
 

@@ -24,6 +24,8 @@ func (s *Store) Prove(key []byte, version int64) (*ics23.CommitmentProof, []byte
 		return nil, nil, err
 	}
 	defer s.life.RUnlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	t, err := s.immutable(version)
 	if err != nil {
 		return nil, nil, err

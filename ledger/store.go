@@ -24,6 +24,9 @@ var (
 	markerKey  = append(bytes.Clone(metaPrefix), "commit"...)
 )
 
+// maxInitialVersion keeps versions far from int64 overflow.
+const maxInitialVersion = 1 << 62
+
 // CommitInfo identifies a committed version.
 type CommitInfo struct {
 	Version int64
@@ -43,9 +46,13 @@ type Store struct {
 	life   sync.RWMutex
 	closed bool // guarded by life
 
-	// mu guards the working tree (the MutableTree's uncommitted state). Reads of
-	// committed versions do not take it.
-	mu     sync.Mutex
+	// mu guards the in-memory tree. Writers (Set, SetOnce, Delete, Commit,
+	// Rollback, WorkingHash) hold it exclusively; every read, of the working
+	// state or of a committed version, holds it shared. Reads of committed
+	// versions need it too: iavl's Set clones the nodes on the path it rewrites
+	// and clears the child pointers of the originals, which committed versions
+	// share in memory (a data race under -race otherwise).
+	mu     sync.RWMutex
 	tree   *iavl.MutableTree
 	failed error // non-nil after a Commit failed part-way; guarded by mu
 
@@ -109,6 +116,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.KeepRecent < 0 {
 		return nil, fmt.Errorf("ledger: KeepRecent %d must not be negative", opts.KeepRecent)
 	}
+	if opts.InitialVersion > maxInitialVersion {
+		return nil, fmt.Errorf("ledger: InitialVersion %d above %d", opts.InitialVersion, uint64(maxInitialVersion))
+	}
 	lg := opts.Logger
 	if lg == nil {
 		lg = nopLogger{}
@@ -134,7 +144,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.dirKey = key
-	bdb, err := openBadger(dir, badgerOptions(dir, opts.NoSync, opts.Logger))
+	bdb, err := openBadger(dir, badgerOptions(dir, opts.Logger))
 	if err != nil {
 		releaseDir(key)
 		return nil, err
@@ -296,8 +306,8 @@ func (s *Store) Get(key []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer s.life.RUnlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	v, err := s.tree.Get(key)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: get: %w", err)
@@ -317,8 +327,8 @@ func (s *Store) Has(key []byte) (bool, error) {
 		return false, err
 	}
 	defer s.life.RUnlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	ok, err := s.tree.Has(key)
 	if err != nil {
 		return false, fmt.Errorf("ledger: has: %w", err)
@@ -420,8 +430,8 @@ func (s *Store) Iterate(prefix, cursor []byte, limit int) ([]KV, []byte, error) 
 		return nil, nil, err
 	}
 	defer s.life.RUnlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.tree.IsEmpty() {
 		return nil, nil, nil
 	}
@@ -436,6 +446,8 @@ func (s *Store) IterateAt(version int64, prefix, cursor []byte, limit int) ([]KV
 		return nil, nil, err
 	}
 	defer s.life.RUnlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	t, err := s.immutable(version)
 	if err != nil {
 		return nil, nil, err
@@ -473,7 +485,7 @@ func page(open func(start, end []byte) (corestore.Iterator, error), prefix, curs
 	}
 	defer it.Close()
 	var (
-		items []KV
+		items  []KV
 		bytesN int
 	)
 	for ; it.Valid(); it.Next() {
@@ -634,6 +646,8 @@ func (s *Store) GetAt(key []byte, version int64) ([]byte, error) {
 		return nil, err
 	}
 	defer s.life.RUnlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	t, err := s.immutable(version)
 	if err != nil {
 		return nil, err

@@ -400,14 +400,14 @@ func TestProofs(t *testing.T) {
 				root    []byte
 				want    string // "" = absent
 			}{
-				{"k000", v1, h1, "v0"},   // leftmost
-				{"k098", v1, h1, "v49"},  // rightmost
-				{"k050", v1, h1, "v25"},  // middle
-				{"k001", v1, h1, ""},     // absent between two keys
-				{"a", v1, h1, ""},        // absent left of all
-				{"z", v1, h1, ""},        // absent right of all
-				{"k001", v2, h2, "new"},  // present in v2
-				{"k003", v2, h2, ""},     // absent in v2
+				{"k000", v1, h1, "v0"},  // leftmost
+				{"k098", v1, h1, "v49"}, // rightmost
+				{"k050", v1, h1, "v25"}, // middle
+				{"k001", v1, h1, ""},    // absent between two keys
+				{"a", v1, h1, ""},       // absent left of all
+				{"z", v1, h1, ""},       // absent right of all
+				{"k001", v2, h2, "new"}, // present in v2
+				{"k003", v2, h2, ""},    // absent in v2
 			}
 			for _, tc := range tests {
 				proof, value, err := s.Prove([]byte(tc.key), tc.version)
@@ -500,7 +500,7 @@ func TestReopenAndLock(t *testing.T) {
 func TestBadgerLockErrorWrapped(t *testing.T) {
 	// Badger's own directory lock (what another process hits) maps to ErrLocked.
 	dir := t.TempDir()
-	db, err := openBadger(dir, badgerOptions(dir, true, nil))
+	db, err := openBadger(dir, badgerOptions(dir, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,7 +538,7 @@ func TestCorruptMarker(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			db, err := openBadger(dir, badgerOptions(dir, true, nil))
+			db, err := openBadger(dir, badgerOptions(dir, nil))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -625,5 +625,83 @@ func TestConcurrentReadsDuringCommit(t *testing.T) {
 			close(stop)
 			wg.Wait()
 		})
+	}
+}
+
+// setRawMarker replaces (raw != nil) or deletes (raw == nil) the commit marker
+// of a closed store, simulating a crash between SaveVersion and the marker.
+func setRawMarker(t *testing.T, dir string, raw []byte) {
+	t.Helper()
+	db, err := openBadger(dir, badgerOptions(dir, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(txn *badger.Txn) error {
+		if raw == nil {
+			return txn.Delete(markerKey)
+		}
+		return txn.Set(markerKey, raw)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTreeAheadOfMarkerRollsBack(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSet(t, s, "a", "1")
+	h1, _ := mustCommit(t, s)
+	mustSet(t, s, "b", "2")
+	h2, _ := mustCommit(t, s)
+	mustSet(t, s, "c", "3")
+	mustCommit(t, s)
+	_ = s.Close()
+
+	// Tree at 3, marker at 1: versions 2 and 3 were never acknowledged.
+	m1, _ := EncodeMarker(CommitInfo{Version: 1, Hash: h1})
+	setRawMarker(t, dir, m1)
+	s, err = Open(dir, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lc := s.LastCommit(); lc.Version != 1 || !bytes.Equal(lc.Hash, h1) {
+		t.Fatalf("after rollback LastCommit = %+v", lc)
+	}
+	if s.VersionExists(2) || s.VersionExists(3) {
+		t.Fatal("versions past the marker survived")
+	}
+	if v, _ := s.Get([]byte("b")); v != nil {
+		t.Fatal("write of rolled-back version visible")
+	}
+	// Replaying block 2 gives the same version and hash.
+	mustSet(t, s, "b", "2")
+	if h, v := mustCommit(t, s); v != 2 || !bytes.Equal(h, h2) {
+		t.Fatalf("replayed version 2 = %x@%d, want %x", h, v, h2)
+	}
+	_ = s.Close()
+
+	// No marker at all: the first version never committed; the store is empty.
+	setRawMarker(t, dir, nil)
+	s, err = Open(dir, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if lc := s.LastCommit(); lc.Version != 0 || s.VersionExists(1) {
+		t.Fatalf("without marker LastCommit = %+v", lc)
+	}
+	if v, _ := s.Get([]byte("a")); v != nil {
+		t.Fatal("uncommitted first version visible")
+	}
+	mustSet(t, s, "a", "1")
+	if h, v := mustCommit(t, s); v != 1 || !bytes.Equal(h, h1) {
+		t.Fatalf("first version again = %x@%d, want %x", h, v, h1)
 	}
 }

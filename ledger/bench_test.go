@@ -1,0 +1,323 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cosmos/iavl"
+	dbm "github.com/cosmos/iavl/db"
+)
+
+// Benchmarks (make bench): nothing here runs in a plain `go test`; all the
+// expensive setup happens inside Benchmark functions, once per process.
+//
+//	POALEDGER_BENCH_KEYS  size of the base tree (default 1,000,000)
+//	POALEDGER_BENCH_SYNC  1 = fsync every commit on both backends (default: off on both,
+//	                      like the figures in DESIGN.md)
+
+func benchKeys() int {
+	if n, err := strconv.Atoi(os.Getenv("POALEDGER_BENCH_KEYS")); err == nil && n > 0 {
+		return n
+	}
+	return 1_000_000
+}
+
+func benchSync() bool { return os.Getenv("POALEDGER_BENCH_SYNC") == "1" }
+
+// benchTree is what the commit benchmark drives: the ledger Store over Badger,
+// or a bare iavl tree over iavl's goleveldb backend.
+type benchTree interface {
+	set(k, v []byte) error
+	commit() error
+	latest() int64
+}
+
+type storeTree struct{ s *Store }
+
+func (t storeTree) set(k, v []byte) error { return t.s.Set(k, v) }
+func (t storeTree) commit() error         { _, _, err := t.s.Commit(); return err }
+func (t storeTree) latest() int64         { return t.s.LastCommit().Version }
+
+type levelTree struct{ t *iavl.MutableTree }
+
+// set copies like Store.Set does: iavl keeps the slices it is given.
+func (t levelTree) set(k, v []byte) error {
+	_, err := t.t.Set(bytes.Clone(k), bytes.Clone(v))
+	return err
+}
+func (t levelTree) commit() error { _, _, err := t.t.SaveVersion(); return err }
+func (t levelTree) latest() int64 { return t.t.Version() }
+
+// baseKey i of the base tree: sha256(i), so keys spread uniformly; random-key
+// writes (baseKey of fresh counters) then land anywhere in the tree.
+func baseKey(i uint64) []byte {
+	h := sha256.Sum256(binary.BigEndian.AppendUint64(nil, i))
+	return h[:]
+}
+
+// seqKey is an append key: 0xffff + big-endian counter sorts after every base key
+// (but ~1/65536 of them), like an event log's sequence numbers.
+func seqKey(i uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{0xff, 0xff}, i)
+}
+
+var baseTrees = struct {
+	sync.Mutex
+	m    map[string]benchTree
+	dirs []string
+}{m: map[string]benchTree{}}
+
+// TestMain removes the benchmarks' base trees when the process ends.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	baseTrees.Lock()
+	for _, t := range baseTrees.m {
+		switch t := t.(type) {
+		case storeTree:
+			_ = t.s.Close()
+		case levelTree:
+			_ = t.t.Close()
+		}
+	}
+	for _, d := range baseTrees.dirs {
+		_ = os.RemoveAll(d)
+	}
+	baseTrees.Unlock()
+	os.Exit(code)
+}
+
+// baseTree returns the backend's tree holding benchKeys() keys, built once per
+// process in a temporary directory that TestMain removes at exit.
+func baseTree(b *testing.B, backend string) benchTree {
+	baseTrees.Lock()
+	defer baseTrees.Unlock()
+	if t, ok := baseTrees.m[backend]; ok {
+		return t
+	}
+	dir, err := os.MkdirTemp("", "poaledger-bench-"+backend+"-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	baseTrees.dirs = append(baseTrees.dirs, dir)
+	var t benchTree
+	switch backend {
+	case "badger":
+		s, err := Open(dir, Options{NoSync: !benchSync()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t = storeTree{s}
+	case "goleveldb":
+		ldb, err := dbm.NewGoLevelDB("bench", dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr := iavl.NewMutableTree(ldb, DefaultCacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(benchSync()))
+		if _, err := tr.Load(); err != nil {
+			b.Fatal(err)
+		}
+		t = levelTree{tr}
+	default:
+		b.Fatalf("unknown backend %s", backend)
+	}
+	n := benchKeys()
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = baseKey(uint64(i))
+	}
+	// Inserting in key order builds the same balanced tree as any order, at
+	// append speed.
+	slices.SortFunc(keys, bytes.Compare)
+	start := time.Now()
+	val := make([]byte, 64)
+	const block = 10_000
+	for i, k := range keys {
+		binary.BigEndian.PutUint64(val, uint64(i))
+		if err := t.set(k, val); err != nil {
+			b.Fatal(err)
+		}
+		if (i+1)%block == 0 || i == n-1 {
+			if err := t.commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Logf("built %s base tree: %d keys in %s (dir %s)", backend, n, time.Since(start).Round(time.Millisecond), dir)
+	baseTrees.m[backend] = t
+	return t
+}
+
+// BenchmarkCommit: one iteration = one block of `writes` writes plus Commit, on
+// a tree of benchKeys() keys.
+func BenchmarkCommit(b *testing.B) {
+	var counter uint64 = 1 << 40 // fresh keys, never colliding with base keys
+	for _, backend := range []string{"badger", "goleveldb"} {
+		for _, pattern := range []string{"seq", "rand"} {
+			for _, valueBytes := range []int{64, 1024} {
+				for _, writes := range []int{1, 100, 1000} {
+					name := fmt.Sprintf("%s/%s/value=%d/writes=%d", backend, pattern, valueBytes, writes)
+					b.Run(name, func(b *testing.B) {
+						t := baseTree(b, backend)
+						rng := rand.New(rand.NewPCG(uint64(writes), uint64(valueBytes)))
+						val := make([]byte, valueBytes)
+						b.ResetTimer()
+						start := time.Now()
+						for range b.N {
+							for range writes {
+								counter++
+								k := seqKey(counter)
+								if pattern == "rand" {
+									k = baseKey(counter)
+								}
+								for j := range val {
+									val[j] = byte(rng.Uint32())
+								}
+								if err := t.set(k, val); err != nil {
+									b.Fatal(err)
+								}
+							}
+							if err := t.commit(); err != nil {
+								b.Fatal(err)
+							}
+						}
+						el := time.Since(start)
+						b.ReportMetric(float64(b.N*writes)/el.Seconds(), "writes/s")
+					})
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkProve: an ICS23 proof for a random base key at the latest version,
+// generated and verified.
+func BenchmarkProve(b *testing.B) {
+	t := baseTree(b, "badger").(storeTree)
+	lc := t.s.LastCommit()
+	n := uint64(benchKeys())
+	rng := rand.New(rand.NewPCG(7, 7))
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		k := baseKey(rng.Uint64N(n))
+		start := time.Now()
+		proof, val, err := t.s.Prove(k, lc.Version)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := VerifyProof(proof, lc.Hash, k, val); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+}
+
+var diskResults = struct {
+	sync.Mutex
+	m map[string][2]float64
+}{m: map[string][2]float64{}}
+
+// BenchmarkDiskBytesPerRecord: 100,000 records of 1 KiB (random bytes) in
+// blocks of 1,000, then the space of the directory per record. The experiment
+// runs once per backend and process whatever b.N is.
+func BenchmarkDiskBytesPerRecord(b *testing.B) {
+	for _, backend := range []string{"badger", "goleveldb"} {
+		b.Run(backend, func(b *testing.B) {
+			diskResults.Lock()
+			defer diskResults.Unlock()
+			r, ok := diskResults.m[backend]
+			if !ok {
+				r = diskExperiment(b, backend)
+				diskResults.m[backend] = r
+			}
+			b.ReportMetric(r[0], "bytes/record")
+			b.ReportMetric(r[1], "apparent-bytes/record")
+		})
+	}
+}
+
+func diskExperiment(b *testing.B, backend string) [2]float64 {
+	const records, block, valueBytes = 100_000, 1_000, 1024
+	dir := b.TempDir()
+	var t benchTree
+	var closeFn func() error
+	switch backend {
+	case "badger":
+		s, err := Open(dir, Options{NoSync: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t, closeFn = storeTree{s}, s.Close
+	default:
+		ldb, err := dbm.NewGoLevelDB("bench", dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr := iavl.NewMutableTree(ldb, DefaultCacheSize, true, iavl.NewNopLogger())
+		if _, err := tr.Load(); err != nil {
+			b.Fatal(err)
+		}
+		t, closeFn = levelTree{tr}, ldb.Close
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	val := make([]byte, valueBytes)
+	for i := range records {
+		for j := range val {
+			val[j] = byte(rng.Uint32())
+		}
+		if err := t.set(seqKey(uint64(i)), val); err != nil {
+			b.Fatal(err)
+		}
+		if (i+1)%block == 0 {
+			if err := t.commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := closeFn(); err != nil {
+		b.Fatal(err)
+	}
+	syscall.Sync() // let delayed allocation settle before counting blocks
+	alloc, apparent := dirBytes(b, dir)
+	return [2]float64{float64(alloc) / records, float64(apparent) / records}
+}
+
+// dirBytes is the space allocated to the files under dir (sparse, preallocated
+// files count only what they use).
+func dirBytes(b *testing.B, dir string) (alloc, apparent int64) {
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		apparent += fi.Size()
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			alloc += st.Blocks * 512
+		} else {
+			alloc += fi.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return alloc, apparent
+}
