@@ -457,3 +457,35 @@ func b64(b []byte) string {
 	out, _ := json.Marshal(b)
 	return strings.Trim(string(out), `"`)
 }
+
+func TestMisbehaviourRecorded(t *testing.T) {
+	h := newHarness(t, "")
+	h.block()
+	h.height++
+	res, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{
+		Height: h.height, Time: time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC),
+		Misbehavior: []abci.Misbehavior{{
+			Type:      abci.MisbehaviorType_DUPLICATE_VOTE,
+			Validator: abci.Validator{Address: []byte{1, 2, 3}, Power: 10},
+			Height:    1, Time: time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC), TotalVotingPower: 10,
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
+		t.Fatal(err)
+	}
+	q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: PathMisbehaviour, Prove: true})
+	var l MisbehaviourList
+	if err := json.Unmarshal(q.Value, &l); err != nil || len(l.Misbehaviour) != 1 || len(q.ProofOps.Ops) != 1 {
+		t.Fatalf("misbehaviour: %s %v", q.Value, err)
+	}
+	var m Misbehaviour
+	if err := json.Unmarshal(l.Misbehaviour[0], &m); err != nil || m.Type != "DUPLICATE_VOTE" || m.Validator != "010203" || m.ReportedAt != h.height {
+		t.Fatalf("record %+v %v", m, err)
+	}
+	if string(res.AppHash) != string(h.store.LastCommit().Hash) {
+		t.Fatal("hash mismatch")
+	}
+}

@@ -29,7 +29,14 @@ const (
 	PathNonce      = "/nonce/"  // /nonce/<address>: value = next nonce, 8 bytes big-endian (empty if 0)
 	PathParams     = "/params"  // value = params JSON object (name -> decimal string)
 	PathValidators = "/validators"
+	// PathMisbehaviour lists evidence CometBFT reported (value = MisbehaviourList JSON).
+	PathMisbehaviour = "/misbehaviour"
 )
+
+// MisbehaviourList is the value of a /misbehaviour query, oldest first.
+type MisbehaviourList struct {
+	Misbehaviour []json.RawMessage `json:"misbehaviour"`
+}
 
 // MemberPage is the value of a /members query.
 type MemberPage struct {
@@ -78,8 +85,10 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		res = q.prefixMap([]byte{prefixParams}, "params")
 	case path == PathValidators:
 		res = q.validators()
+	case path == PathMisbehaviour:
+		res = q.misbehaviour()
 	default:
-		res = qerr(CodeBadQuery, height, fmt.Sprintf("unknown query path %q; paths: /event/<id>, /member/<address>, /members, /nonce/<address>, /params, /validators", req.Path))
+		res = qerr(CodeBadQuery, height, fmt.Sprintf("unknown query path %q; paths: /event/<id>, /member/<address>, /members, /nonce/<address>, /params, /validators, /misbehaviour", req.Path))
 	}
 	res.Height = height
 	return res, nil
@@ -251,6 +260,18 @@ func (q *querier) validators() *abci.ResponseQuery {
 	l := ValidatorList{Validators: make([]json.RawMessage, 0, len(items))}
 	for _, kv := range items {
 		l.Validators = append(l.Validators, kv.Value)
+	}
+	return q.list(items, l)
+}
+
+func (q *querier) misbehaviour() *abci.ResponseQuery {
+	items, _, err := q.a.store.IterateAt(q.height, []byte{prefixMisbehaviour}, nil, 0)
+	if err != nil {
+		return qerr(CodeInternal, q.height, err.Error())
+	}
+	l := MisbehaviourList{Misbehaviour: make([]json.RawMessage, 0, len(items))}
+	for _, kv := range items {
+		l.Misbehaviour = append(l.Misbehaviour, kv.Value)
 	}
 	return q.list(items, l)
 }
