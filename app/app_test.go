@@ -30,7 +30,7 @@ func testKey(name string) ed25519.PrivateKey {
 func pubOf(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	app    *App
 	store  *ledger.Store
 	height int64
@@ -44,7 +44,7 @@ var (
 	stranger = testKey("stranger") // not a member
 )
 
-func openStore(t *testing.T, dir string) *ledger.Store {
+func openStore(t testing.TB, dir string) *ledger.Store {
 	t.Helper()
 	o := ledger.DefaultOptions()
 	o.InMemory = dir == ""
@@ -57,7 +57,7 @@ func openStore(t *testing.T, dir string) *ledger.Store {
 	return s
 }
 
-func newHarness(t *testing.T, dir string) *harness {
+func newHarness(t testing.TB, dir string) *harness {
 	t.Helper()
 	s := openStore(t, dir)
 	a, err := New(s, Options{ChainID: testChain, SigCacheSize: 100})
