@@ -35,6 +35,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEnvelope$$' -fuzztime=200000x ./app/tx/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBody$$' -fuzztime=200000x ./app/tx/
 	$(GO) test -run '^$$' -fuzz '^FuzzSplitDocument$$' -fuzztime=100000x ./epcis/
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckTx$$' -fuzztime=50000x ./app/
+	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime=50000x ./app/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMarker$$' -fuzztime=50000x ./ledger/
 
 clean:
 	rm -rf $(BUILD_DIR)
