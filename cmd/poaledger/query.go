@@ -53,11 +53,43 @@ func (g *globals) queryOpts(f *queryFlags) (*client.Client, client.QueryOpts, er
 	return c, o, nil
 }
 
-func verifiedLine(w io.Writer, info client.QueryInfo, prove bool) {
-	fmt.Fprintf(w, "height:   %d\n", info.Height)
-	if prove {
-		fmt.Fprintf(w, "verified: %t (proof against header %d)\n", info.Verified, info.ProofHeight)
+func verifiedLine(w io.Writer, info client.QueryInfo) {
+	fmt.Fprintf(w, "state:    height %d\n", info.Height)
+	if info.Verified {
+		fmt.Fprintf(w, "verified: true (proof against header %d)\n", info.ProofHeight)
 	}
+}
+
+// provenQuery builds a query subcommand with --height/--prove/--genesis/--timeout:
+// fetch reads (and with --prove verifies) the answer, text prints it as text.
+// argName is "" for commands without arguments.
+func provenQuery[T any](g *globals, use, short, example, argName string,
+	fetch func(context.Context, *client.Client, []string, client.QueryOpts) (T, error),
+	text func(io.Writer, T),
+) *cobra.Command {
+	var f queryFlags
+	nargs := 0
+	if argName != "" {
+		nargs = 1
+	}
+	cmd := &cobra.Command{
+		Use: use, Short: short, Example: example, Args: exactArgs(nargs, argName),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, o, err := g.queryOpts(&f)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			res, err := fetch(ctx, c, args, o)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) { text(w, res) })
+		},
+	}
+	f.register(cmd, true)
+	return cmd
 }
 
 func newQueryCmd(g *globals) *cobra.Command {
@@ -72,139 +104,57 @@ verification exits non-zero and says what failed.`,
 		Example: "  poaledger query event 4f9d...adfb --prove\n  poaledger query members --output json",
 	}
 
-	var ef queryFlags
-	event := &cobra.Command{
-		Use:     "event ID",
-		Short:   "Show an event by its id",
-		Example: "  poaledger query event 3a7c...e1 --prove\n  poaledger query event 3a7c...e1 --height 12 --output json",
-		Args:    exactArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, o, err := g.queryOpts(&ef)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), ef.timeout)
-			defer cancel()
-			res, err := c.Event(ctx, args[0], o)
-			if err != nil {
-				return err
-			}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
-				r := res.Record
-				fmt.Fprintf(w, "id:        %s\nseq:       %d\nsubmitter: %s\nheight:    %d (tx %s, index %d/%d)\ntime:      %s\nevent:     %s\n",
-					r.ID, r.Seq, r.Submitter, r.Height, r.TxHash, r.TxIndex, r.EventIndex, r.BlockTime, strings.TrimSpace(string(r.Event)))
-				fmt.Fprintf(w, "state:     height %d\n", res.Height)
-				if ef.prove {
-					fmt.Fprintf(w, "verified:  %t (proof against header %d)\n", res.Verified, res.ProofHeight)
-				}
-			})
+	event := provenQuery(g, "event ID", "Show an event by its id",
+		"  poaledger query event 4f9d...adfb --prove\n  poaledger query event 4f9d...adfb --height 12 --output json", "ID",
+		func(ctx context.Context, c *client.Client, args []string, o client.QueryOpts) (*client.EventResult, error) {
+			return c.Event(ctx, args[0], o)
 		},
-	}
-	ef.register(event, true)
-
-	var mf queryFlags
-	member := &cobra.Command{
-		Use:     "member ADDRESS",
-		Short:   "Show a member account",
-		Example: "  poaledger query member 3F1C0000000000000000000000000000000000A9 --prove",
-		Args:    exactArgs(1, "ADDRESS"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, o, err := g.queryOpts(&mf)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), mf.timeout)
-			defer cancel()
-			res, err := c.Member(ctx, args[0], o)
-			if err != nil {
-				return err
-			}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
-				m := res.Member
-				fmt.Fprintf(w, "address:      %s\nname:         %s\norganisation: %s\nroles:        %s\nstatus:       %s (since %d, updated %d)\n",
-					m.Address, m.Name, m.Organisation, strings.Join(m.Roles, ","), m.Status, m.SinceHeight, m.UpdatedHeight)
-				verifiedLine(w, res.QueryInfo, mf.prove)
-			})
+		func(w io.Writer, res *client.EventResult) {
+			r := res.Record
+			fmt.Fprintf(w, "id:        %s\nseq:       %d\nsubmitter: %s\nheight:    %d (tx %s, index %d/%d)\ntime:      %s\nevent:     %s\n",
+				r.ID, r.Seq, r.Submitter, r.Height, r.TxHash, r.TxIndex, r.EventIndex, r.BlockTime, strings.TrimSpace(string(r.Event)))
+			verifiedLine(w, res.QueryInfo)
+		})
+	member := provenQuery(g, "member ADDRESS", "Show a member account",
+		"  poaledger query member EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496 --prove", "ADDRESS",
+		func(ctx context.Context, c *client.Client, args []string, o client.QueryOpts) (*client.MemberResult, error) {
+			return c.Member(ctx, args[0], o)
 		},
-	}
-	mf.register(member, true)
-
-	var lf queryFlags
-	members := &cobra.Command{
-		Use:     "members",
-		Short:   "List every member account",
-		Example: "  poaledger query members --output json",
-		Args:    exactArgs(0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, o, err := g.queryOpts(&lf)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), lf.timeout)
-			defer cancel()
-			res, err := c.Members(ctx, o)
-			if err != nil {
-				return err
-			}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
-				for _, m := range res.Members {
-					fmt.Fprintf(w, "%s %-8s %-20s %s\n", m.Address, m.Status, strings.Join(m.Roles, ","), m.Name)
-				}
-				verifiedLine(w, res.QueryInfo, lf.prove)
-			})
+		func(w io.Writer, res *client.MemberResult) {
+			m := res.Member
+			fmt.Fprintf(w, "address:      %s\nname:         %s\norganisation: %s\nroles:        %s\nstatus:       %s (since %d, updated %d)\n",
+				m.Address, m.Name, m.Organisation, strings.Join(m.Roles, ","), m.Status, m.SinceHeight, m.UpdatedHeight)
+			verifiedLine(w, res.QueryInfo)
+		})
+	members := provenQuery(g, "members", "List every member account",
+		"  poaledger query members --prove --output json", "",
+		func(ctx context.Context, c *client.Client, _ []string, o client.QueryOpts) (*client.MembersResult, error) {
+			return c.Members(ctx, o)
 		},
-	}
-	lf.register(members, true)
-
-	var nf queryFlags
-	nonce := &cobra.Command{
-		Use:     "nonce ADDRESS",
-		Short:   "Show a member's next nonce",
-		Example: "  poaledger query nonce 3F1C0000000000000000000000000000000000A9",
-		Args:    exactArgs(1, "ADDRESS"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, o, err := g.queryOpts(&nf)
-			if err != nil {
-				return err
+		func(w io.Writer, res *client.MembersResult) {
+			for _, m := range res.Members {
+				fmt.Fprintf(w, "%s %-8s %-20s %s\n", m.Address, m.Status, strings.Join(m.Roles, ","), m.Name)
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), nf.timeout)
-			defer cancel()
-			res, err := c.Nonce(ctx, args[0], o)
-			if err != nil {
-				return err
-			}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
-				fmt.Fprintf(w, "address:  %s\nnonce:    %d\n", res.Address, res.Nonce)
-				verifiedLine(w, res.QueryInfo, nf.prove)
-			})
+			verifiedLine(w, res.QueryInfo)
+		})
+	nonce := provenQuery(g, "nonce ADDRESS", "Show a member's next nonce",
+		"  poaledger query nonce EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496", "ADDRESS",
+		func(ctx context.Context, c *client.Client, args []string, o client.QueryOpts) (*client.NonceResult, error) {
+			return c.Nonce(ctx, args[0], o)
 		},
-	}
-	nf.register(nonce, true)
-
-	var pf queryFlags
-	params := &cobra.Command{
-		Use:     "params",
-		Short:   "Show the chain parameters",
-		Example: "  poaledger query params --prove",
-		Args:    exactArgs(0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, o, err := g.queryOpts(&pf)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), pf.timeout)
-			defer cancel()
-			res, err := c.Params(ctx, o)
-			if err != nil {
-				return err
-			}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
-				fmt.Fprintf(w, "max_events_per_tx: %d\nmax_event_bytes:   %d\n", res.Params.MaxEventsPerTx, res.Params.MaxEventBytes)
-				verifiedLine(w, res.QueryInfo, pf.prove)
-			})
+		func(w io.Writer, res *client.NonceResult) {
+			fmt.Fprintf(w, "address:  %s\nnonce:    %d\n", res.Address, res.Nonce)
+			verifiedLine(w, res.QueryInfo)
+		})
+	params := provenQuery(g, "params", "Show the chain parameters",
+		"  poaledger query params --prove", "",
+		func(ctx context.Context, c *client.Client, _ []string, o client.QueryOpts) (*client.ParamsResult, error) {
+			return c.Params(ctx, o)
 		},
-	}
-	pf.register(params, true)
+		func(w io.Writer, res *client.ParamsResult) {
+			fmt.Fprintf(w, "max_events_per_tx: %d\nmax_event_bytes:   %d\n", res.Params.MaxEventsPerTx, res.Params.MaxEventBytes)
+			verifiedLine(w, res.QueryInfo)
+		})
 
 	var sf queryFlags
 	status := &cobra.Command{
