@@ -60,7 +60,7 @@ and of the members allowed to write them.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	root.AddCommand(
 		newInitCmd(g), newStartCmd(g), newKeysCmd(g), newTxCmd(g), newQueryCmd(g),
-		newVersionCmd(g),
+		newVersionCmd(g), newTestnetCmd(g), newStatusCmd(g),
 	)
 	return root
 }

@@ -16,7 +16,8 @@ import (
 )
 
 func newTestnetCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "testnet", Short: "Generate and run a local multi-validator testnet"}
+	cmd := &cobra.Command{Use: "testnet", Short: "Generate and run a local multi-validator testnet",
+		Example: "  poaledger testnet init --validators 4 --output ./localnet && poaledger testnet start ./localnet"}
 	cmd.AddCommand(newTestnetInitCmd(g), newTestnetStartCmd(g))
 	return cmd
 }

@@ -1,0 +1,166 @@
+package testnet
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var metricNameRE = regexp.MustCompile(`\b(?:poaledger|cometbft)_[a-zA-Z0-9_]+`)
+
+// deployMetricNames returns every poaledger_*/cometbft_* name referenced by
+// deploy/prometheus.yml and the Grafana dashboard, and checks both parse.
+func deployMetricNames(t *testing.T) []string {
+	t.Helper()
+	names := map[string]bool{}
+	raw, err := os.ReadFile("../deploy/prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prom struct {
+		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(raw, &prom); err != nil {
+		t.Fatalf("deploy/prometheus.yml: %v", err)
+	}
+	var targets []string
+	for _, sc := range prom.ScrapeConfigs {
+		for _, s := range sc.StaticConfigs {
+			targets = append(targets, s.Targets...)
+		}
+	}
+	if want := []string{"node0:26660", "node1:26660", "node2:26660", "node3:26660"}; strings.Join(targets, ",") != strings.Join(want, ",") {
+		t.Errorf("deploy/prometheus.yml targets %v, want %v", targets, want)
+	}
+	var any map[string]any
+	if err := yaml.Unmarshal(raw, &any); err != nil {
+		t.Fatal(err)
+	}
+	collectNames(any, names)
+
+	raw, err = os.ReadFile("../deploy/grafana/dashboards/poaledger.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	if len(dash.Panels) == 0 {
+		t.Fatal("dashboard has no panels")
+	}
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, tg := range p.Targets {
+			found := metricNameRE.FindAllString(tg.Expr, -1)
+			if len(found) == 0 {
+				t.Errorf("panel %q query %q names no poaledger_/cometbft_ metric", p.Title, tg.Expr)
+			}
+			for _, n := range found {
+				names[n] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(names))
+	for n := range names {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func collectNames(v any, names map[string]bool) {
+	switch v := v.(type) {
+	case string:
+		for _, n := range metricNameRE.FindAllString(v, -1) {
+			names[n] = true
+		}
+	case map[string]any:
+		for _, e := range v {
+			collectNames(e, names)
+		}
+	case []any:
+		for _, e := range v {
+			collectNames(e, names)
+		}
+	}
+}
+
+// scrapeNames returns the sample names a node's /metrics exposes.
+func scrapeNames(t *testing.T, url string) map[string]bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	names := map[string]bool{}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if i := strings.IndexAny(line, "{ "); i > 0 {
+			names[line[:i]] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// checkDeployMetrics checks every metric name in the deploy configs is exported
+// by the node at url (a histogram counts through its _bucket/_sum/_count samples).
+func checkDeployMetrics(t *testing.T, url string) {
+	want := deployMetricNames(t)
+	var got map[string]bool
+	var missing []string
+	// Some series appear only once their first value is set; poll briefly.
+	_ = pollUntil(context.Background(), 20*time.Second, func() bool {
+		got = scrapeNames(t, url)
+		missing = missing[:0]
+		for _, n := range want {
+			base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_sum"), "_count")
+			if !got[n] && !got[base+"_bucket"] && !got[base+"_count"] {
+				missing = append(missing, n)
+			}
+		}
+		return len(missing) == 0
+	})
+	if len(missing) > 0 {
+		t.Fatalf("metrics referenced by deploy/ but not exported by a running node: %v", missing)
+	}
+	report(t, "deploy configs reference %d metric names, all exported: %s", len(want), strings.Join(want, " "))
+}
