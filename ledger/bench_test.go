@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -18,14 +19,34 @@ import (
 
 	"github.com/cosmos/iavl"
 	dbm "github.com/cosmos/iavl/db"
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Benchmarks (make bench): nothing here runs in a plain `go test`; all the
 // expensive setup happens inside Benchmark functions, once per process.
 //
-//	POALEDGER_BENCH_KEYS  size of the base tree (default 1,000,000)
-//	POALEDGER_BENCH_SYNC  1 = fsync every commit on both backends (default: off on both,
-//	                      like the figures in DESIGN.md)
+//	POALEDGER_BENCH_KEYS      size of the base tree (default 1,000,000)
+//	POALEDGER_BENCH_SYNC      1 = fsync every commit on every backend (default: off on
+//	                          all, like the figures in DESIGN.md)
+//	POALEDGER_BENCH_CACHE     iavl node cache size of every backend (default
+//	                          DefaultCacheSize)
+//	POALEDGER_BENCH_BACKENDS  comma-separated backends of BenchmarkCommit (default
+//	                          badger,goleveldb,goleveldb-4m,memdb; also badger-v0,
+//	                          the Badger settings before the tuning of doc.go, for
+//	                          A/B runs)
+//
+// What BenchmarkCommit measures: the time of a block of writes plus its Commit
+// (iavl SaveVersion, plus the commit marker on Badger), without fsync unless
+// POALEDGER_BENCH_SYNC=1. "badger" is the ledger Store; "goleveldb",
+// "goleveldb-4m" and "memdb" are bare iavl trees over iavl's own goleveldb and
+// in-memory backends with the Store's iavl settings (same node cache size, no
+// fast-node index, same sync), so they differ from "badger" only in the
+// database under iavl. goleveldb uses iavl's default batch flush threshold
+// (100 kB), goleveldb-4m the Store's (4 MiB); neither is faster everywhere (see
+// iavlDefaultFlushBytes), so Badger is compared with the better of the two.
+// memdb is the ceiling: iavl's cost alone, without any storage. The backends of one cell run one after another, so a noisy
+// machine affects them alike; compare them within one run.
 
 func benchKeys() int {
 	if n, err := strconv.Atoi(os.Getenv("POALEDGER_BENCH_KEYS")); err == nil && n > 0 {
@@ -35,6 +56,50 @@ func benchKeys() int {
 }
 
 func benchSync() bool { return os.Getenv("POALEDGER_BENCH_SYNC") == "1" }
+
+// benchCache is the iavl node cache size of every backend.
+func benchCache() int {
+	if n, err := strconv.Atoi(os.Getenv("POALEDGER_BENCH_CACHE")); err == nil && n > 0 {
+		return n
+	}
+	return DefaultCacheSize
+}
+
+func benchBackends() []string {
+	if v := os.Getenv("POALEDGER_BENCH_BACKENDS"); v != "" {
+		return strings.Split(v, ",")
+	}
+	return []string{"badger", "goleveldb", "goleveldb-4m", "memdb"}
+}
+
+// iavlDefaultFlushBytes is iavl's own batch flush threshold. goleveldb keeps
+// it: iavl's goleveldb batch preallocates the whole threshold on every flush
+// (two 4 MiB allocations per commit with the Store's iavlFlushBytes, which
+// makes goleveldb several times slower on small blocks), so the default is
+// goleveldb's faster setting and the comparison does not favour Badger.
+const iavlDefaultFlushBytes = 100_000
+
+// benchIAVL opens a bare iavl tree over db with the iavl settings the Store
+// uses (newTree: node cache size, no fast-node index, sync), so backends differ
+// only in the database under iavl (and the flush threshold, see
+// iavlDefaultFlushBytes).
+func benchIAVL(b *testing.B, db dbm.DB, sync bool, flushBytes int) *iavl.MutableTree {
+	tr := iavl.NewMutableTree(db, benchCache(), true, iavl.NewNopLogger(),
+		iavl.SyncOption(sync), iavl.FlushThresholdOption(flushBytes))
+	if _, err := tr.Load(); err != nil {
+		b.Fatal(err)
+	}
+	return tr
+}
+
+// badgerV0 reproduces the Badger settings before the tuning described in
+// doc.go (the "badger-v0" backend, for A/B runs).
+func badgerV0(o *badger.Options) {
+	o.Compression = options.Snappy
+	o.BlockCacheSize = 64 << 20
+	o.IndexCacheSize = 32 << 20
+	o.ValueThreshold = 4 << 10
+}
 
 // benchTree is what the commit benchmark drives: the ledger Store over Badger,
 // or a bare iavl tree over iavl's goleveldb backend.
@@ -113,22 +178,28 @@ func baseTree(b *testing.B, backend string) benchTree {
 	baseTrees.dirs = append(baseTrees.dirs, dir)
 	var t benchTree
 	switch backend {
-	case "badger":
-		s, err := Open(dir, Options{NoSync: !benchSync()})
+	case "badger", "badger-v0":
+		if backend == "badger-v0" {
+			tuneBadgerOptions = badgerV0
+		}
+		s, err := Open(dir, Options{NoSync: !benchSync(), CacheSize: benchCache()})
+		tuneBadgerOptions = nil
 		if err != nil {
 			b.Fatal(err)
 		}
 		t = storeTree{s}
-	case "goleveldb":
+	case "goleveldb", "goleveldb-4m":
 		ldb, err := dbm.NewGoLevelDB("bench", dir)
 		if err != nil {
 			b.Fatal(err)
 		}
-		tr := iavl.NewMutableTree(ldb, DefaultCacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(benchSync()))
-		if _, err := tr.Load(); err != nil {
-			b.Fatal(err)
+		flush := iavlDefaultFlushBytes
+		if backend == "goleveldb-4m" {
+			flush = iavlFlushBytes
 		}
-		t = levelTree{tr}
+		t = levelTree{benchIAVL(b, ldb, benchSync(), flush)}
+	case "memdb":
+		t = levelTree{benchIAVL(b, dbm.NewMemDB(), false, iavlFlushBytes)}
 	default:
 		b.Fatalf("unknown backend %s", backend)
 	}
@@ -162,24 +233,32 @@ func baseTree(b *testing.B, backend string) benchTree {
 // BenchmarkCommit: one iteration = one block of `writes` writes plus Commit, on
 // a tree of benchKeys() keys.
 func BenchmarkCommit(b *testing.B) {
-	var counter uint64 = 1 << 40 // fresh keys, never colliding with base keys
-	for _, backend := range []string{"badger", "goleveldb"} {
-		for _, pattern := range []string{"seq", "rand"} {
-			for _, valueBytes := range []int{64, 1024} {
-				for _, writes := range []int{1, 100, 1000} {
-					name := fmt.Sprintf("%s/%s/value=%d/writes=%d", backend, pattern, valueBytes, writes)
+	// Fresh keys, never colliding with base keys; one counter per backend so
+	// every backend gets the same key sequence.
+	counters := map[string]*uint64{}
+	for _, pattern := range []string{"seq", "rand"} {
+		for _, valueBytes := range []int{64, 1024} {
+			for _, writes := range []int{1, 100, 1000} {
+				for _, backend := range benchBackends() {
+					if counters[backend] == nil {
+						counters[backend] = new(uint64)
+						*counters[backend] = 1 << 40
+					}
+					counter := counters[backend]
+					name := fmt.Sprintf("%s/value=%d/writes=%d/%s", pattern, valueBytes, writes, backend)
 					b.Run(name, func(b *testing.B) {
 						t := baseTree(b, backend)
 						rng := rand.New(rand.NewPCG(uint64(writes), uint64(valueBytes)))
 						val := make([]byte, valueBytes)
 						b.ResetTimer()
 						start := time.Now()
+						var inCommit time.Duration
 						for range b.N {
 							for range writes {
-								counter++
-								k := seqKey(counter)
+								*counter++
+								k := seqKey(*counter)
 								if pattern == "rand" {
-									k = baseKey(counter)
+									k = baseKey(*counter)
 								}
 								for j := range val {
 									val[j] = byte(rng.Uint32())
@@ -188,12 +267,16 @@ func BenchmarkCommit(b *testing.B) {
 									b.Fatal(err)
 								}
 							}
+							c := time.Now()
 							if err := t.commit(); err != nil {
 								b.Fatal(err)
 							}
+							inCommit += time.Since(c)
 						}
 						el := time.Since(start)
 						b.ReportMetric(float64(b.N*writes)/el.Seconds(), "writes/s")
+						// Share of the time in Commit (the rest is the writes).
+						b.ReportMetric(100*inCommit.Seconds()/el.Seconds(), "commit-%")
 					})
 				}
 			}
@@ -268,11 +351,7 @@ func diskExperiment(b *testing.B, backend string) [2]float64 {
 		if err != nil {
 			b.Fatal(err)
 		}
-		tr := iavl.NewMutableTree(ldb, DefaultCacheSize, true, iavl.NewNopLogger())
-		if _, err := tr.Load(); err != nil {
-			b.Fatal(err)
-		}
-		t, closeFn = levelTree{tr}, ldb.Close
+		t, closeFn = levelTree{benchIAVL(b, ldb, false, iavlDefaultFlushBytes)}, ldb.Close
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	val := make([]byte, valueBytes)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cosmos/iavl"
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Logger is the logging interface the ledger uses (CometBFT's log.Logger
@@ -54,6 +55,10 @@ const (
 // crash test can force versions written in many batches.
 var iavlFlushBytes = 4 << 20
 
+// tuneBadgerOptions, when set, adjusts the Badger options of the next Open
+// (benchmarks compare settings with it). nil in production.
+var tuneBadgerOptions func(*badger.Options)
+
 // DefaultOptions returns the options of a validator: Badger on disk, sync on
 // every commit, no pruning, initial version 1.
 func DefaultOptions() Options {
@@ -69,9 +74,17 @@ func badgerOptions(dir string, lg Logger) badger.Options {
 	o.NumLevelZeroTables = 4
 	o.NumLevelZeroTablesStall = 12
 	o.ValueLogFileSize = 128 << 20
-	o.ValueThreshold = 4 << 10
-	o.BlockCacheSize = 64 << 20
-	o.IndexCacheSize = 32 << 20
+	// iavl leaves with values over ~0.4 KiB go to the value log, so compactions
+	// do not rewrite them; inner nodes (~100 B) and small leaves stay inline.
+	o.ValueThreshold = 512
+	// iavl nodes are hashes and keys: compression saves little disk and costs
+	// a decode on every block read. Uncompressed (and unencrypted) tables are
+	// read straight from the mmap'd files, so no block cache is needed.
+	o.Compression = options.None
+	o.BlockCacheSize = 0
+	// 0 keeps table indices and bloom filters in the mmap'd tables instead of
+	// a bounded cache that must re-decode them after an eviction.
+	o.IndexCacheSize = 0
 	o.NumCompactors = 2
 	o.DetectConflicts = false // single writer; conflict tracking only costs memory
 	o.MetricsEnabled = false

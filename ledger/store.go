@@ -144,7 +144,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.dirKey = key
-	bdb, err := openBadger(dir, badgerOptions(dir, opts.Logger))
+	bo := badgerOptions(dir, opts.Logger)
+	if tuneBadgerOptions != nil {
+		tuneBadgerOptions(&bo)
+	}
+	bdb, err := openBadger(dir, bo)
 	if err != nil {
 		releaseDir(key)
 		return nil, err
