@@ -298,6 +298,18 @@ func (s *Store) enter() error {
 	return nil
 }
 
+// view runs fn with the store open and the tree under the shared lock: the
+// prologue of every read.
+func (s *Store) view(fn func() error) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.life.RUnlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return fn()
+}
+
 // --- working state ---
 
 // Get returns a copy of the value of key in the working state, or (nil, nil)
@@ -306,20 +318,19 @@ func (s *Store) Get(key []byte) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	if err := s.enter(); err != nil {
-		return nil, err
-	}
-	defer s.life.RUnlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	v, err := s.tree.Get(key)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: get: %w", err)
-	}
-	if err := checkRead(key, v); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(v), nil
+	var out []byte
+	err := s.view(func() error {
+		v, err := s.tree.Get(key)
+		if err != nil {
+			return fmt.Errorf("ledger: get: %w", err)
+		}
+		if err := checkRead(key, v); err != nil {
+			return err
+		}
+		out = bytes.Clone(v)
+		return nil
+	})
+	return out, err
 }
 
 // Has reports whether key is present in the working state.
@@ -327,17 +338,15 @@ func (s *Store) Has(key []byte) (bool, error) {
 	if err := checkKey(key); err != nil {
 		return false, err
 	}
-	if err := s.enter(); err != nil {
-		return false, err
-	}
-	defer s.life.RUnlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	ok, err := s.tree.Has(key)
-	if err != nil {
-		return false, fmt.Errorf("ledger: has: %w", err)
-	}
-	return ok, nil
+	var ok bool
+	err := s.view(func() error {
+		var err error
+		if ok, err = s.tree.Has(key); err != nil {
+			return fmt.Errorf("ledger: has: %w", err)
+		}
+		return nil
+	})
+	return ok, err
 }
 
 func (s *Store) isWriteOnce(key []byte) bool {
@@ -646,24 +655,23 @@ func (s *Store) GetAt(key []byte, version int64) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	if err := s.enter(); err != nil {
-		return nil, err
-	}
-	defer s.life.RUnlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t, err := s.immutable(version)
-	if err != nil {
-		return nil, err
-	}
-	v, err := t.Get(key)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: get at %d: %w", version, err)
-	}
-	if err := checkRead(key, v); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(v), nil
+	var out []byte
+	err := s.view(func() error {
+		t, err := s.immutable(version)
+		if err != nil {
+			return err
+		}
+		v, err := t.Get(key)
+		if err != nil {
+			return fmt.Errorf("ledger: get at %d: %w", version, err)
+		}
+		if err := checkRead(key, v); err != nil {
+			return err
+		}
+		out = bytes.Clone(v)
+		return nil
+	})
+	return out, err
 }
 
 // Close stops the GC, closes the database and releases the directory. The
