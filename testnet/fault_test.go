@@ -172,21 +172,7 @@ func TestProcessClusterFaults(t *testing.T) {
 		if err := pc.c.Start(victim); err != nil {
 			t.Fatal(err)
 		}
-		took, err := catchUp(ctx, pc.nodes[victim], others)
-		if err != nil {
-			t.Fatalf("restarted validator did not catch up within %s: %v", maxCatchUp, err)
-		}
-		h1 := maxHeight(ctx, others)
-		gap, err := longestGap(ctx, pc.nodes[0], h0, h1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if gap >= maxBlockGap {
-			t.Errorf("longest block gap %s >= %s", gap, maxBlockGap)
-		}
-		pc.noUnexpectedExits(t)
-		pc.consistencyReport(t, ctx, g, "kill_one", fmt.Sprintf("killed=node%d fault_heights=%d..%d longest_gap=%s catch_up=%s",
-			victim, h0, h1, gap.Round(time.Millisecond), took.Round(time.Millisecond)))
+		pc.catchUpAndReport(t, ctx, g, victim, others, h0, "kill_one", fmt.Sprintf("killed=node%d", victim))
 	})
 
 	t.Run("5_pause_one_validator", func(t *testing.T) {
@@ -214,21 +200,7 @@ func TestProcessClusterFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		resumed = true
-		took, err := catchUp(ctx, pc.nodes[victim], others)
-		if err != nil {
-			t.Fatalf("resumed validator did not catch up within %s: %v", maxCatchUp, err)
-		}
-		h1 := maxHeight(ctx, others)
-		gap, err := longestGap(ctx, pc.nodes[0], h0, h1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if gap >= maxBlockGap {
-			t.Errorf("longest block gap %s >= %s", gap, maxBlockGap)
-		}
-		pc.noUnexpectedExits(t)
-		pc.consistencyReport(t, ctx, g, "pause_one", fmt.Sprintf("paused=node%d for=%s fault_heights=%d..%d longest_gap=%s catch_up=%s",
-			victim, pauseFor, h0, h1, gap.Round(time.Millisecond), took.Round(time.Millisecond)))
+		pc.catchUpAndReport(t, ctx, g, victim, others, h0, "pause_one", fmt.Sprintf("paused=node%d for=%s", victim, pauseFor))
 	})
 
 	t.Run("3_stop_two_validators", func(t *testing.T) {
@@ -332,4 +304,26 @@ func pollUntil(ctx context.Context, timeout time.Duration, cond func() bool) err
 		}
 	}
 	return nil
+}
+
+// catchUpAndReport is the end of a one-validator fault: the victim must catch up
+// within maxCatchUp, the others' longest block gap since h0 stay under
+// maxBlockGap, no node exit unexpectedly; then the consistency checks and report.
+func (pc *procCluster) catchUpAndReport(t *testing.T, ctx context.Context, g *loadGen, victim int, others []*rpcNode, h0 int64, scenario, fault string) {
+	t.Helper()
+	took, err := catchUp(ctx, pc.nodes[victim], others)
+	if err != nil {
+		t.Fatalf("node%d did not catch up within %s: %v", victim, maxCatchUp, err)
+	}
+	h1 := maxHeight(ctx, others)
+	gap, err := longestGap(ctx, pc.nodes[0], h0, h1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gap >= maxBlockGap {
+		t.Errorf("longest block gap %s >= %s", gap, maxBlockGap)
+	}
+	pc.noUnexpectedExits(t)
+	pc.consistencyReport(t, ctx, g, scenario, fmt.Sprintf("%s fault_heights=%d..%d longest_gap=%s catch_up=%s",
+		fault, h0, h1, gap.Round(time.Millisecond), took.Round(time.Millisecond)))
 }
