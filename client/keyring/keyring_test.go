@@ -86,4 +86,3 @@ func TestKeyringRejects(t *testing.T) {
 		t.Errorf("pubkey/privkey mismatch: %v, want ErrCorrupt", err)
 	}
 }
-
