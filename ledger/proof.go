@@ -16,42 +16,41 @@ func ProofSpec() *ics23.ProofSpec { return ics23.IavlSpec }
 // value when it is absent. Verify it with VerifyProof against the root hash of
 // that version (CommitInfo.Hash; for a CometBFT chain the app hash in header
 // version+1). An empty version has no proofs (ErrNotFound).
-func (s *Store) Prove(key []byte, version int64) (*ics23.CommitmentProof, []byte, error) {
+func (s *Store) Prove(key []byte, version int64) (proof *ics23.CommitmentProof, value []byte, err error) {
 	if err := checkKey(key); err != nil {
 		return nil, nil, err
 	}
-	if err := s.enter(); err != nil {
-		return nil, nil, err
-	}
-	defer s.life.RUnlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t, err := s.immutable(version)
-	if err != nil {
-		return nil, nil, err
-	}
-	if t.Size() == 0 {
-		return nil, nil, fmt.Errorf("%w: version %d is empty, nothing to prove against", ErrNotFound, version)
-	}
-	value, err := t.Get(key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("ledger: prove get: %w", err)
-	}
-	if value != nil {
-		if err := checkRead(key, value); err != nil {
-			return nil, nil, err
-		}
-		p, err := t.GetMembershipProof(key)
+	err = s.view(func() error {
+		t, err := s.immutable(version)
 		if err != nil {
-			return nil, nil, fmt.Errorf("ledger: existence proof: %w", err)
+			return err
 		}
-		return p, bytes.Clone(value), nil
-	}
-	p, err := t.GetNonMembershipProof(key)
+		if t.Size() == 0 {
+			return fmt.Errorf("%w: version %d is empty, nothing to prove against", ErrNotFound, version)
+		}
+		v, err := t.Get(key)
+		if err != nil {
+			return fmt.Errorf("ledger: prove get: %w", err)
+		}
+		if v == nil {
+			if proof, err = t.GetNonMembershipProof(key); err != nil {
+				return fmt.Errorf("ledger: non-existence proof: %w", err)
+			}
+			return nil
+		}
+		if err := checkRead(key, v); err != nil {
+			return err
+		}
+		if proof, err = t.GetMembershipProof(key); err != nil {
+			return fmt.Errorf("ledger: existence proof: %w", err)
+		}
+		value = bytes.Clone(v)
+		return nil
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("ledger: non-existence proof: %w", err)
+		return nil, nil, err
 	}
-	return p, nil, nil
+	return proof, value, nil
 }
 
 // ErrProof is wrapped by every VerifyProof failure.

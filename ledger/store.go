@@ -438,39 +438,32 @@ func (s *Store) write(fn func(*iavl.MutableTree) error) error {
 // first key with prefix). next is the cursor of the following page, nil when
 // there is none. limit <= 0 means DefaultPageItems; it is capped at
 // MaxPageItems, and a page stops early past MaxPageBytes.
-func (s *Store) Iterate(prefix, cursor []byte, limit int) ([]KV, []byte, error) {
-	if err := s.enter(); err != nil {
-		return nil, nil, err
-	}
-	defer s.life.RUnlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.tree.IsEmpty() {
-		return nil, nil, nil
-	}
-	return page(func(start, end []byte) (corestore.Iterator, error) {
-		return s.tree.Iterator(start, end, true)
-	}, prefix, cursor, limit)
+func (s *Store) Iterate(prefix, cursor []byte, limit int) (items []KV, next []byte, err error) {
+	err = s.view(func() error {
+		if s.tree.IsEmpty() {
+			return nil
+		}
+		items, next, err = page(func(start, end []byte) (corestore.Iterator, error) {
+			return s.tree.Iterator(start, end, true)
+		}, prefix, cursor, limit)
+		return err
+	})
+	return items, next, err
 }
 
 // IterateAt is Iterate at a committed version.
-func (s *Store) IterateAt(version int64, prefix, cursor []byte, limit int) ([]KV, []byte, error) {
-	if err := s.enter(); err != nil {
-		return nil, nil, err
-	}
-	defer s.life.RUnlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t, err := s.immutable(version)
-	if err != nil {
-		return nil, nil, err
-	}
-	if t.Size() == 0 {
-		return nil, nil, nil
-	}
-	return page(func(start, end []byte) (corestore.Iterator, error) {
-		return t.Iterator(start, end, true)
-	}, prefix, cursor, limit)
+func (s *Store) IterateAt(version int64, prefix, cursor []byte, limit int) (items []KV, next []byte, err error) {
+	err = s.view(func() error {
+		t, err := s.immutable(version)
+		if err != nil || t.Size() == 0 {
+			return err
+		}
+		items, next, err = page(func(start, end []byte) (corestore.Iterator, error) {
+			return t.Iterator(start, end, true)
+		}, prefix, cursor, limit)
+		return err
+	})
+	return items, next, err
 }
 
 func page(open func(start, end []byte) (corestore.Iterator, error), prefix, cursor []byte, limit int) ([]KV, []byte, error) {
