@@ -12,7 +12,7 @@ import (
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/poaledger/poaledger/client/keyring"
+	"github.com/poaledger/poaledger/keyring"
 	"github.com/poaledger/poaledger/config"
 	"github.com/poaledger/poaledger/node"
 )

@@ -16,7 +16,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/poaledger/poaledger/app"
-	"github.com/poaledger/poaledger/client/keyring"
+	"github.com/poaledger/poaledger/keyring"
 	"github.com/poaledger/poaledger/config"
 	"github.com/poaledger/poaledger/consensus"
 )

@@ -21,7 +21,7 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	"github.com/poaledger/poaledger/app/tx"
-	"github.com/poaledger/poaledger/client/keyring"
+	"github.com/poaledger/poaledger/keyring"
 	"github.com/poaledger/poaledger/epcis"
 )
 

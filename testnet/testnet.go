@@ -14,7 +14,7 @@ import (
 	cmtcfg "github.com/cometbft/cometbft/config"
 
 	"github.com/poaledger/poaledger/app"
-	"github.com/poaledger/poaledger/client/keyring"
+	"github.com/poaledger/poaledger/keyring"
 	"github.com/poaledger/poaledger/config"
 	"github.com/poaledger/poaledger/consensus"
 	"github.com/poaledger/poaledger/node"

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/poaledger/poaledger/client/keyring"
+	"github.com/poaledger/poaledger/keyring"
 )
 
 type keyOut struct {

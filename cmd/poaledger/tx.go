@@ -14,7 +14,7 @@ import (
 	"github.com/poaledger/poaledger/app"
 	"github.com/poaledger/poaledger/app/tx"
 	"github.com/poaledger/poaledger/client"
-	"github.com/poaledger/poaledger/client/keyring"
+	"github.com/poaledger/poaledger/keyring"
 	"github.com/poaledger/poaledger/epcis"
 )
 
