@@ -11,6 +11,7 @@ import (
 	"github.com/cometbft/cometbft/libs/log"
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/app/tx"
 	"github.com/poaledger/poaledger/ledger"
 )
@@ -26,7 +27,7 @@ type Options struct {
 	// SigCacheSize bounds the cache of verified signatures (by tx hash) shared by
 	// CheckTx and FinalizeBlock. 0 disables it.
 	SigCacheSize int
-	// MaxPageItems bounds list queries.
+	// MaxPageItems bounds list queries; 0 means api.DefaultPageItems.
 	MaxPageItems int
 	// Metrics receives counters; nil means no metrics.
 	Metrics *Metrics
@@ -55,7 +56,8 @@ type App struct {
 	// pendingHash / pendingHeight are set by FinalizeBlock and checked by Commit.
 	pendingHash   []byte
 	pendingHeight int64
-	params        Params
+	// params are the chain parameters of the working state.
+	params api.Params
 }
 
 var _ abci.Application = (*App)(nil)
@@ -65,8 +67,11 @@ func New(store *ledger.Store, opts Options) (*App, error) {
 	if opts.ChainID == "" {
 		return nil, fmt.Errorf("app: empty chain id")
 	}
-	if opts.MaxPageItems <= 0 {
-		opts.MaxPageItems = 100
+	switch {
+	case opts.MaxPageItems == 0:
+		opts.MaxPageItems = api.DefaultPageItems
+	case opts.MaxPageItems < 0 || opts.MaxPageItems > ledger.MaxPageItems:
+		return nil, fmt.Errorf("app: MaxPageItems %d outside [1, %d]", opts.MaxPageItems, ledger.MaxPageItems)
 	}
 	a := &App{store: store, opts: opts, logger: opts.Logger, metrics: opts.Metrics, checkNonces: map[string]uint64{}}
 	if a.logger == nil {
@@ -84,14 +89,14 @@ func New(store *ledger.Store, opts Options) (*App, error) {
 	}
 	// A store that already holds a chain must hold this chain.
 	if last := store.LastCommit(); last.Version > 0 {
-		stored, err := store.GetAt(metaChainID, last.Version)
+		stored, err := store.GetAt(api.MetaChainIDKey, last.Version)
 		if err != nil {
 			return nil, fmt.Errorf("app: read chain id: %w", err)
 		}
 		if stored != nil && string(stored) != opts.ChainID {
 			return nil, fmt.Errorf("app: ledger holds chain %q, genesis says %q", stored, opts.ChainID)
 		}
-		p, err := a.loadParams(last.Version)
+		p, err := loadParams(store, last.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -131,19 +136,17 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	}
 	// InitChain may be replayed after a crash before the first commit.
 	a.store.Rollback()
-	if err := a.store.Set(metaChainID, []byte(req.ChainId)); err != nil {
+	if err := a.store.Set(api.MetaChainIDKey, []byte(req.ChainId)); err != nil {
 		return nil, err
 	}
-	for _, kv := range g.Params.entries() {
-		if err := a.store.Set(paramKey(kv[0]), []byte(kv[1])); err != nil {
-			return nil, err
-		}
+	if err := a.store.Set(api.ParamsKey(), g.Params.Encode()); err != nil {
+		return nil, err
 	}
 	a.params = g.Params
 	height := req.InitialHeight
 	for _, gm := range g.Members {
 		m := newMember(gm.PubKey, gm.Name, gm.Organisation, gm.Roles, height)
-		if err := a.putMember(m); err != nil {
+		if err := putMember(a.store, m); err != nil {
 			return nil, err
 		}
 	}
@@ -152,7 +155,7 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 			return nil, err
 		}
 	}
-	if err := a.store.Set(metaNextSeq, encodeUint64(0)); err != nil {
+	if err := a.store.Set(api.MetaNextSeqKey, api.EncodeUint64(0)); err != nil {
 		return nil, err
 	}
 	// Returning no validators accepts genesis's set as it is.
@@ -164,15 +167,15 @@ func (a *App) putValidator(vu abci.ValidatorUpdate) error {
 	if len(pk) != 32 {
 		return fmt.Errorf("app: validator key type %T not supported (ed25519 only)", vu.PubKey.Sum)
 	}
-	v := Validator{PubKey: pk, Address: fmt.Sprintf("%X", tx.Address(pk)), Power: vu.Power}
+	v := api.Validator{PubKey: pk, Address: fmt.Sprintf("%X", tx.Address(pk)), Power: vu.Power}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
 	if vu.Power == 0 {
-		return a.store.Delete(validatorKey(pk))
+		return a.store.Delete(api.ValidatorKey(pk))
 	}
-	return a.store.Set(validatorKey(pk), b)
+	return a.store.Set(api.ValidatorKey(pk), b)
 }
 
 // PrepareProposal keeps CometBFT's order and drops txs beyond MaxTxBytes.
@@ -212,4 +215,20 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 	clear(a.checkNonces)
 	a.metrics.setLedger(a.store, version)
 	return &abci.ResponseCommit{}, nil
+}
+
+// loadParams reads the chain parameters of a committed version.
+func loadParams(s *ledger.Store, version int64) (api.Params, error) {
+	b, err := s.GetAt(api.ParamsKey(), version)
+	if err != nil {
+		return api.Params{}, fmt.Errorf("app: load params: %w", err)
+	}
+	if b == nil {
+		return api.Params{}, fmt.Errorf("app: no params stored at version %d", version)
+	}
+	p, err := api.DecodeParams(b)
+	if err != nil {
+		return api.Params{}, fmt.Errorf("app: stored %w", err)
+	}
+	return p, nil
 }

@@ -15,6 +15,7 @@ import (
 	cmtenc "github.com/cometbft/cometbft/crypto/encoding"
 	ics23 "github.com/cosmos/ics23/go"
 
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/app/tx"
 	"github.com/poaledger/poaledger/consensus"
 	"github.com/poaledger/poaledger/ledger"
@@ -49,7 +50,7 @@ func openStore(t testing.TB, dir string) *ledger.Store {
 	o := ledger.DefaultOptions()
 	o.InMemory = dir == ""
 	o.NoSync = true
-	o.WriteOncePrefixes = WriteOncePrefixes()
+	o.WriteOncePrefixes = api.WriteOncePrefixes()
 	s, err := ledger.Open(dir, o)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +116,7 @@ func (h *harness) block(txs ...[]byte) []*abci.ExecTxResult {
 		h.t.Fatal(err)
 	}
 	for i, r := range res.TxResults {
-		if r.Code == CodeOK {
+		if r.Code == api.CodeOK {
 			env, _ := tx.DecodeEnvelope(txs[i])
 			h.nonces[string(tx.Address(env.PubKey))]++
 		}
@@ -145,68 +146,68 @@ func TestRefusalsInCheckTxAndFinalizeBlock(t *testing.T) {
 		code  uint32
 		build func(h *harness) []byte
 	}{
-		{"kvstore bytes are malformed", CodeMalformed, func(h *harness) []byte { return []byte("a=b") }},
-		{"empty tx is malformed", CodeMalformed, func(h *harness) []byte { return []byte{} }},
-		{"bad signature", CodeBadSignature, func(h *harness) []byte {
+		{"kvstore bytes are malformed", api.CodeMalformed, func(h *harness) []byte { return []byte("a=b") }},
+		{"empty tx is malformed", api.CodeMalformed, func(h *harness) []byte { return []byte{} }},
+		{"bad signature", api.CodeBadSignature, func(h *harness) []byte {
 			raw := h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}})
 			env, _ := tx.DecodeEnvelope(raw)
 			env.Signature[0] ^= 1
 			b, _ := env.Encode()
 			return b
 		}},
-		{"wrong chain id", CodeWrongChainID, func(h *harness) []byte {
+		{"wrong chain id", api.CodeWrongChainID, func(h *harness) []byte {
 			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}}, func(b *tx.Body) { b.ChainID = "other" })
 		}},
-		{"unknown signer", CodeUnknownSigner, func(h *harness) []byte {
+		{"unknown signer", api.CodeUnknownSigner, func(h *harness) []byte {
 			return h.sign(stranger, &tx.RecordEvents{Events: [][]byte{event(1)}})
 		}},
-		{"revoked signer", CodeRevokedSigner, func(h *harness) []byte {
-			if r := h.block(h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(recorder))})); r[0].Code != CodeOK {
+		{"revoked signer", api.CodeRevokedSigner, func(h *harness) []byte {
+			if r := h.block(h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(recorder))})); r[0].Code != api.CodeOK {
 				h.t.Fatalf("revoke: %d %s", r[0].Code, r[0].Log)
 			}
 			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}})
 		}},
-		{"recorder may not add members", CodeRoleNotAllowed, func(h *harness) []byte {
+		{"recorder may not add members", api.CodeRoleNotAllowed, func(h *harness) []byte {
 			return h.sign(recorder, &tx.AddMember{PubKey: pubOf(stranger), Roles: []string{"recorder"}})
 		}},
-		{"authority without recorder may not record", CodeRoleNotAllowed, func(h *harness) []byte {
+		{"authority without recorder may not record", api.CodeRoleNotAllowed, func(h *harness) []byte {
 			return h.sign(auth2, &tx.RecordEvents{Events: [][]byte{event(1)}})
 		}},
-		{"nonce from the future", CodeBadNonce, func(h *harness) []byte {
+		{"nonce from the future", api.CodeBadNonce, func(h *harness) []byte {
 			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}}, func(b *tx.Body) { b.Nonce = 5 })
 		}},
-		{"replayed nonce", CodeBadNonce, func(h *harness) []byte {
+		{"replayed nonce", api.CodeBadNonce, func(h *harness) []byte {
 			first := h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}})
-			if r := h.block(first); r[0].Code != CodeOK {
+			if r := h.block(first); r[0].Code != api.CodeOK {
 				h.t.Fatalf("first: %d %s", r[0].Code, r[0].Log)
 			}
 			return first
 		}},
-		{"event without eventTime", CodeInvalidMessage, func(h *harness) []byte {
+		{"event without eventTime", api.CodeInvalidMessage, func(h *harness) []byte {
 			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{[]byte(`{"type":"ObjectEvent"}`)}})
 		}},
-		{"event that is not JSON", CodeInvalidMessage, func(h *harness) []byte {
+		{"event that is not JSON", api.CodeInvalidMessage, func(h *harness) []byte {
 			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{[]byte(`not json`)}})
 		}},
-		{"revoke unknown member", CodeInvalidMessage, func(h *harness) []byte {
+		{"revoke unknown member", api.CodeInvalidMessage, func(h *harness) []byte {
 			return h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(stranger))})
 		}},
-		{"event already recorded", CodeDuplicate, func(h *harness) []byte {
-			if r := h.block(h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(7)}})); r[0].Code != CodeOK {
+		{"event already recorded", api.CodeDuplicate, func(h *harness) []byte {
+			if r := h.block(h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(7)}})); r[0].Code != api.CodeOK {
 				h.t.Fatalf("first: %d %s", r[0].Code, r[0].Log)
 			}
 			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(7)}})
 		}},
-		{"same event twice in one tx", CodeDuplicate, func(h *harness) []byte {
+		{"same event twice in one tx", api.CodeDuplicate, func(h *harness) []byte {
 			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(3), event(3)}})
 		}},
-		{"member already exists", CodeDuplicate, func(h *harness) []byte {
+		{"member already exists", api.CodeDuplicate, func(h *harness) []byte {
 			return h.sign(admin, &tx.AddMember{PubKey: pubOf(recorder), Roles: []string{"recorder"}})
 		}},
-		{"tx over MaxTxBytes", CodeTooLarge, func(h *harness) []byte {
+		{"tx over MaxTxBytes", api.CodeTooLarge, func(h *harness) []byte {
 			return make([]byte, tx.MaxTxBytes+1)
 		}},
-		{"event over MaxEventBytes", CodeTooLarge, func(h *harness) []byte {
+		{"event over MaxEventBytes", api.CodeTooLarge, func(h *harness) []byte {
 			big := []byte(`{"type":"ObjectEvent","eventTime":"2026-01-01T00:00:00Z","x":"` + strings.Repeat("a", tx.MaxEventBytes) + `"}`)
 			// tx.Sign refuses oversize events, so the bytes are built by hand.
 			return oversizeEventTx(h, big)
@@ -232,8 +233,8 @@ func TestRefusalsInCheckTxAndFinalizeBlock(t *testing.T) {
 						t.Fatalf("refused tx changed the app hash")
 					}
 				}
-				if code != c.code || codespace != Codespace || log == "" {
-					t.Fatalf("code %d (%s) codespace %q log %q; want code %d (%s)", code, CodeName(code), codespace, log, c.code, CodeName(c.code))
+				if code != c.code || codespace != api.Codespace || log == "" {
+					t.Fatalf("code %d (%s) codespace %q log %q; want code %d (%s)", code, api.CodeName(code), codespace, log, c.code, api.CodeName(c.code))
 				}
 			})
 		}
@@ -276,20 +277,20 @@ func TestRecordQueryProve(t *testing.T) {
 	h.block()
 	evs := [][]byte{event(1), event(2)}
 	res := h.block(h.sign(recorder, &tx.RecordEvents{Events: evs}))
-	if res[0].Code != CodeOK {
+	if res[0].Code != api.CodeOK {
 		t.Fatalf("record: %d %s", res[0].Code, res[0].Log)
 	}
-	if len(res[0].Events) != 2 || res[0].Events[0].Type != EventTypeEvent {
+	if len(res[0].Events) != 2 || res[0].Events[0].Type != api.EventTypeEvent {
 		t.Fatalf("events: %+v", res[0].Events)
 	}
 	root := h.store.LastCommit().Hash
 	for i, ev := range evs {
 		id := fmt.Sprintf("%x", sha256.Sum256(ev))
 		q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: "/event/" + id, Prove: true})
-		if q.Code != CodeOK {
+		if q.Code != api.CodeOK {
 			t.Fatalf("query: %d %s", q.Code, q.Log)
 		}
-		rec, err := DecodeEventRecord(q.Value)
+		rec, err := api.DecodeEventRecord(q.Value)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,52 +300,52 @@ func TestRecordQueryProve(t *testing.T) {
 		if len(q.ProofOps.Ops) != 2 {
 			t.Fatalf("want 2 proof ops, got %d", len(q.ProofOps.Ops))
 		}
-		idKey, logKey := EventQueryKeys(id, rec.Seq)
-		for j, want := range []struct{ key, value []byte }{{idKey, EncodeSeq(rec.Seq)}, {logKey, q.Value}} {
+		idKey, logKey := api.EventQueryKeys(id, rec.Seq)
+		for j, want := range []struct{ key, value []byte }{{idKey, api.EncodeUint64(rec.Seq)}, {logKey, q.Value}} {
 			var p ics23.CommitmentProof
 			if err := p.Unmarshal(q.ProofOps.Ops[j].Data); err != nil {
 				t.Fatal(err)
 			}
-			if err := ledger.VerifyProof(&p, root, want.key, want.value); err != nil {
+			if err := api.VerifyProof(&p, root, want.key, want.value); err != nil {
 				t.Fatalf("op %d: %v", j, err)
 			}
 		}
 	}
 	// Absent event: not found, with a non-existence proof.
 	q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: "/event/nope", Prove: true})
-	if q.Code != CodeNotFound || len(q.ProofOps.Ops) != 1 {
+	if q.Code != api.CodeNotFound || len(q.ProofOps.Ops) != 1 {
 		t.Fatalf("absent: code %d ops %v", q.Code, q.ProofOps)
 	}
 	var p ics23.CommitmentProof
 	if err := p.Unmarshal(q.ProofOps.Ops[0].Data); err != nil {
 		t.Fatal(err)
 	}
-	if err := ledger.VerifyProof(&p, root, eventIDKey("nope"), nil); err != nil {
+	if err := api.VerifyProof(&p, root, api.EventIDKey("nope"), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Nonce and member queries.
 	q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: "/nonce/" + tx.AddressString(tx.Address(pubOf(recorder)))})
-	if n, _ := DecodeNonce(q.Value); q.Code != CodeOK || n != 1 {
+	if n, _ := api.DecodeNonce(q.Value); q.Code != api.CodeOK || n != 1 {
 		t.Fatalf("nonce: code %d value %x", q.Code, q.Value)
 	}
 	q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: "/members?limit=2"})
-	var page MemberPage
+	var page api.MemberPage
 	if err := json.Unmarshal(q.Value, &page); err != nil || len(page.Members) != 2 || page.Next == "" {
 		t.Fatalf("members page: %s %v", q.Value, err)
 	}
 	q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: "/members?cursor=" + page.Next})
-	page = MemberPage{}
+	page = api.MemberPage{}
 	if err := json.Unmarshal(q.Value, &page); err != nil || len(page.Members) != 1 || page.Next != "" {
 		t.Fatalf("members page 2: %s %v", q.Value, err)
 	}
 	for _, path := range []string{"/bogus", "/member/zz", "/members?limit=x", "/event/"} {
 		q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: path})
-		if q.Code != CodeBadQuery || q.Codespace != Codespace {
+		if q.Code != api.CodeBadQuery || q.Codespace != api.Codespace {
 			t.Errorf("%s: code %d", path, q.Code)
 		}
 	}
 	q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: "/params", Height: 99})
-	if q.Code != CodeBadQuery {
+	if q.Code != api.CodeBadQuery {
 		t.Errorf("future height: code %d", q.Code)
 	}
 }
@@ -355,18 +356,18 @@ func TestMempoolNoncesRunAhead(t *testing.T) {
 	var txs [][]byte
 	for i := 0; i < 3; i++ {
 		raw := h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(10 + i)}}, func(b *tx.Body) { b.Nonce = uint64(i) })
-		if r := h.check(raw); r.Code != CodeOK {
+		if r := h.check(raw); r.Code != api.CodeOK {
 			t.Fatalf("check %d: %d %s", i, r.Code, r.Log)
 		}
 		txs = append(txs, raw)
 	}
 	for i, r := range h.block(txs...) {
-		if r.Code != CodeOK {
+		if r.Code != api.CodeOK {
 			t.Fatalf("tx %d: %d %s", i, r.Code, r.Log)
 		}
 	}
 	// After Commit the check state restarts from committed nonces.
-	if r := h.check(txs[0]); r.Code != CodeBadNonce {
+	if r := h.check(txs[0]); r.Code != api.CodeBadNonce {
 		t.Fatalf("replay after commit: %d", r.Code)
 	}
 }
@@ -376,27 +377,27 @@ func TestMemberLifecycle(t *testing.T) {
 	h.block()
 	newbie := testKey("newbie")
 	r := h.block(h.sign(admin, &tx.AddMember{PubKey: pubOf(newbie), Name: "n", Organisation: "Acme", Roles: []string{"recorder"}}))
-	if r[0].Code != CodeOK {
+	if r[0].Code != api.CodeOK {
 		t.Fatalf("add: %d %s", r[0].Code, r[0].Log)
 	}
-	if r := h.block(h.sign(newbie, &tx.RecordEvents{Events: [][]byte{event(40)}})); r[0].Code != CodeOK {
+	if r := h.block(h.sign(newbie, &tx.RecordEvents{Events: [][]byte{event(40)}})); r[0].Code != api.CodeOK {
 		t.Fatalf("newbie record: %d %s", r[0].Code, r[0].Log)
 	}
 	// The last authority cannot be revoked; with two, one can.
-	if r := h.block(h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(auth2))})); r[0].Code != CodeOK {
+	if r := h.block(h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(auth2))})); r[0].Code != api.CodeOK {
 		t.Fatalf("revoke auth2: %d %s", r[0].Code, r[0].Log)
 	}
-	if r := h.block(h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(admin))})); r[0].Code != CodeInvalidMessage {
+	if r := h.block(h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(admin))})); r[0].Code != api.CodeInvalidMessage {
 		t.Fatalf("revoke last authority: %d %s", r[0].Code, r[0].Log)
 	}
 	q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: "/member/" + tx.AddressString(tx.Address(pubOf(auth2)))})
-	var m Member
-	if err := json.Unmarshal(q.Value, &m); err != nil || m.Status != StatusRevoked || m.UpdatedHeight != 4 {
+	var m api.Member
+	if err := json.Unmarshal(q.Value, &m); err != nil || m.Status != api.StatusRevoked || m.UpdatedHeight != 4 {
 		t.Fatalf("auth2 = %+v, %v", m, err)
 	}
 	// History: at height 3 auth2 was still active.
 	q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: "/member/" + m.Address, Height: 3})
-	if err := json.Unmarshal(q.Value, &m); err != nil || m.Status != StatusActive {
+	if err := json.Unmarshal(q.Value, &m); err != nil || m.Status != api.StatusActive {
 		t.Fatalf("auth2@2 = %+v, %v", m, err)
 	}
 }
@@ -476,12 +477,12 @@ func TestMisbehaviourRecorded(t *testing.T) {
 	if _, err := h.app.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
 		t.Fatal(err)
 	}
-	q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: PathMisbehaviour, Prove: true})
-	var l MisbehaviourList
+	q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: api.PathMisbehaviour, Prove: true})
+	var l api.MisbehaviourList
 	if err := json.Unmarshal(q.Value, &l); err != nil || len(l.Misbehaviour) != 1 || len(q.ProofOps.Ops) != 1 {
 		t.Fatalf("misbehaviour: %s %v", q.Value, err)
 	}
-	var m Misbehaviour
+	var m api.Misbehaviour
 	if err := json.Unmarshal(l.Misbehaviour[0], &m); err != nil || m.Type != "DUPLICATE_VOTE" || m.Validator != "010203" || m.ReportedAt != h.height {
 		t.Fatalf("record %+v %v", m, err)
 	}

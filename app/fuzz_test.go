@@ -6,6 +6,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/app/tx"
 )
 
@@ -22,10 +23,10 @@ func FuzzCheckTx(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Code != CodeOK && (r.Codespace != Codespace || r.Log == "") {
+		if r.Code != api.CodeOK && (r.Codespace != api.Codespace || r.Log == "") {
 			t.Fatalf("refusal without codespace/log: %+v", r)
 		}
-		if r.Code == CodeOK {
+		if r.Code == api.CodeOK {
 			if _, err := tx.DecodeEnvelope(raw); err != nil {
 				t.Fatalf("accepted undecodable tx: %v", err)
 			}

@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/ledger"
 )
 
@@ -55,20 +56,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // NopMetrics returns unregistered metrics.
 func NopMetrics() *Metrics { return NewMetrics(nil) }
 
-func (m *Metrics) txChecked(code uint32)   { m.TxsChecked.WithLabelValues(CodeName(code)).Inc() }
-func (m *Metrics) txDelivered(code uint32) { m.TxsDelivered.WithLabelValues(CodeName(code)).Inc() }
+func (m *Metrics) txChecked(code uint32)   { m.TxsChecked.WithLabelValues(api.CodeName(code)).Inc() }
+func (m *Metrics) txDelivered(code uint32) { m.TxsDelivered.WithLabelValues(api.CodeName(code)).Inc() }
 func (m *Metrics) eventsRecorded(n int)    { m.EventsRecorded.Add(float64(n)) }
 
 // setLedger refreshes the gauges from committed state at version.
 func (m *Metrics) setLedger(s *ledger.Store, version int64) {
 	m.LedgerHeight.Set(float64(version))
-	if v, err := s.GetAt(metaNextSeq, version); err == nil && v != nil {
-		if n, err := decodeUint64(v); err == nil {
+	if v, err := s.GetAt(api.MetaNextSeqKey, version); err == nil && v != nil {
+		if n, err := api.DecodeUint64(v); err == nil {
 			m.LedgerEvents.Set(float64(n))
 		}
 	}
-	m.Validators.Set(float64(countPrefix(s, version, prefixValidator)))
-	m.Members.Set(float64(countPrefix(s, version, prefixMember)))
+	m.Validators.Set(float64(countPrefix(s, version, api.PrefixValidator)))
+	m.Members.Set(float64(countPrefix(s, version, api.PrefixMember)))
 }
 
 func countPrefix(s *ledger.Store, version int64, prefix byte) int {

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/poaledger/poaledger/app/api"
+	"github.com/poaledger/poaledger/ledger"
 )
 
 // FileName is the app config file inside <home>/config.
@@ -16,12 +19,28 @@ const FileName = "poaledger.toml"
 // ErrInvalid marks a configuration that failed validation.
 var ErrInvalid = errors.New("config: invalid")
 
+// Defaults of poaledger.toml. The ledger cache default is owned by the ledger
+// (ledger.DefaultCacheSize), the page size by the query interface
+// (api.DefaultPageItems); the others by this package.
+const (
+	// DefaultMaxPageItems is the page size of list queries (e.g. /members) when the
+	// request names no smaller limit; owned by the query interface (api).
+	DefaultMaxPageItems = api.DefaultPageItems
+	// DefaultSigCacheSize is the number of verified-signature entries cached.
+	DefaultSigCacheSize = 20_000
+	// DefaultLedgerDir is the Badger directory, relative to the home.
+	DefaultLedgerDir = "data/ledger"
+)
+
 // Limits on configurable values, so a typo cannot exhaust memory.
 const (
-	maxCacheSize  = 50_000_000
-	maxPageLimit  = 10_000
-	maxSigCache   = 1_000_000
-	defaultLedger = "data/ledger"
+	// MaxCacheSize bounds ledger.cache_size (nodes; ~100 bytes + value each).
+	MaxCacheSize = 50_000_000
+	// MaxPageItems bounds app.max_page_items: the ledger never returns more items
+	// in one page (ledger.MaxPageItems).
+	MaxPageItems = ledger.MaxPageItems
+	// MaxSigCacheSize bounds app.sig_cache_size.
+	MaxSigCacheSize = 1_000_000
 )
 
 // Config is the app's configuration (the CometBFT node has its own config.toml).
@@ -34,8 +53,10 @@ type Config struct {
 type LedgerConfig struct {
 	// Dir is the Badger directory, relative to the home unless absolute.
 	Dir string `toml:"dir" comment:"Badger directory (relative to the home unless absolute)."`
-	// CacheSize is the IAVL node cache size in nodes.
-	CacheSize int `toml:"cache_size" comment:"IAVL node cache, in nodes (~100 bytes + value each)."`
+	// CacheSize is the IAVL node cache size in nodes, 1..MaxCacheSize. 0 is refused:
+	// the cache cannot be disabled, and a silent fallback to the default would hide
+	// the typo; leave the key out for ledger.DefaultCacheSize.
+	CacheSize int `toml:"cache_size" comment:"IAVL node cache, in nodes (~100 bytes + value each): 1..50000000, default 200000. 0 is refused (the cache cannot be disabled); omit the key for the default."`
 	// KeepRecent is how many recent versions to keep; 0 keeps every version, so every
 	// past state stays provable.
 	KeepRecent int64 `toml:"keep_recent" comment:"Versions to keep; 0 keeps all (every past state provable). Default 0."`
@@ -43,17 +64,19 @@ type LedgerConfig struct {
 
 // AppConfig configures the ABCI application.
 type AppConfig struct {
-	// MaxPageItems bounds list queries (e.g. /members).
-	MaxPageItems int `toml:"max_page_items" comment:"Upper bound on items returned by one list query."`
-	// SigCacheSize bounds the CheckTx signature-verification cache (entries).
-	SigCacheSize int `toml:"sig_cache_size" comment:"Signature cache entries shared by CheckTx and FinalizeBlock."`
+	// MaxPageItems is the page size of list queries (e.g. /members): the default and
+	// the upper bound of a request's limit; 1..MaxPageItems.
+	MaxPageItems int `toml:"max_page_items" comment:"Items in one page of a list query (e.g. /members): the default and the cap of a request's limit. 1..10000, default 100."`
+	// SigCacheSize bounds the CheckTx signature-verification cache (entries); 0
+	// disables the cache.
+	SigCacheSize int `toml:"sig_cache_size" comment:"Signature cache entries shared by CheckTx and FinalizeBlock: 0..1000000, default 20000; 0 disables the cache."`
 }
 
 // Default returns the configuration written by `poaledger init`.
 func Default() Config {
 	return Config{
-		Ledger: LedgerConfig{Dir: defaultLedger, CacheSize: 200_000, KeepRecent: 0},
-		App:    AppConfig{MaxPageItems: 100, SigCacheSize: 20_000},
+		Ledger: LedgerConfig{Dir: DefaultLedgerDir, CacheSize: ledger.DefaultCacheSize, KeepRecent: 0},
+		App:    AppConfig{MaxPageItems: DefaultMaxPageItems, SigCacheSize: DefaultSigCacheSize},
 	}
 }
 
@@ -62,14 +85,17 @@ func (c Config) Validate() error {
 	switch {
 	case c.Ledger.Dir == "":
 		return fmt.Errorf("%w: ledger.dir is empty", ErrInvalid)
-	case c.Ledger.CacheSize < 0 || c.Ledger.CacheSize > maxCacheSize:
-		return fmt.Errorf("%w: ledger.cache_size %d outside [0, %d]", ErrInvalid, c.Ledger.CacheSize, maxCacheSize)
+	case c.Ledger.CacheSize == 0:
+		return fmt.Errorf("%w: ledger.cache_size 0: the IAVL node cache cannot be disabled; give 1..%d, or omit the key for the default %d",
+			ErrInvalid, MaxCacheSize, ledger.DefaultCacheSize)
+	case c.Ledger.CacheSize < 0 || c.Ledger.CacheSize > MaxCacheSize:
+		return fmt.Errorf("%w: ledger.cache_size %d outside [1, %d]", ErrInvalid, c.Ledger.CacheSize, MaxCacheSize)
 	case c.Ledger.KeepRecent < 0:
 		return fmt.Errorf("%w: ledger.keep_recent %d is negative (0 keeps all versions)", ErrInvalid, c.Ledger.KeepRecent)
-	case c.App.MaxPageItems < 1 || c.App.MaxPageItems > maxPageLimit:
-		return fmt.Errorf("%w: app.max_page_items %d outside [1, %d]", ErrInvalid, c.App.MaxPageItems, maxPageLimit)
-	case c.App.SigCacheSize < 0 || c.App.SigCacheSize > maxSigCache:
-		return fmt.Errorf("%w: app.sig_cache_size %d outside [0, %d]", ErrInvalid, c.App.SigCacheSize, maxSigCache)
+	case c.App.MaxPageItems < 1 || c.App.MaxPageItems > MaxPageItems:
+		return fmt.Errorf("%w: app.max_page_items %d outside [1, %d]", ErrInvalid, c.App.MaxPageItems, MaxPageItems)
+	case c.App.SigCacheSize < 0 || c.App.SigCacheSize > MaxSigCacheSize:
+		return fmt.Errorf("%w: app.sig_cache_size %d outside [0, %d]", ErrInvalid, c.App.SigCacheSize, MaxSigCacheSize)
 	}
 	return nil
 }

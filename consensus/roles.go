@@ -6,47 +6,28 @@ import (
 	"slices"
 )
 
-// Member roles.
+// Member roles. These constants are the only definition of the role names: the tx
+// codec validates roles with ValidRole and each message handler names the role its
+// kind needs.
 const (
-	RoleAuthority = "authority"
-	RoleRecorder  = "recorder"
+	RoleAuthority = "authority" // may govern: admit and revoke members
+	RoleRecorder  = "recorder"  // may record EPCIS events
 )
 
-// Message kinds, as reported by tx.Msg.Kind.
-const (
-	KindRecordEvents = "record_events"
-	KindAddMember    = "add_member"
-	KindRevokeMember = "revoke_member"
-)
+// Roles lists every role, in a fixed order.
+var Roles = []string{RoleAuthority, RoleRecorder}
 
 // ErrRoleNotAllowed is returned when a member lacks the role a message needs.
 var ErrRoleNotAllowed = errors.New("consensus: role not allowed")
 
-// ErrUnknownKind is returned for a message kind with no rule.
-var ErrUnknownKind = errors.New("consensus: unknown message kind")
+// ErrUnknownRole is returned for a role name that is not one of Roles.
+var ErrUnknownRole = errors.New("consensus: unknown role")
 
-// requiredRole maps each message kind to the role that may send it. A kind missing
-// here cannot be sent by anyone.
-var requiredRole = map[string]string{
-	KindRecordEvents: RoleRecorder,
-	KindAddMember:    RoleAuthority,
-	KindRevokeMember: RoleAuthority,
-}
-
-// RequiredRole returns the role a member needs to send a message of kind.
-func RequiredRole(kind string) (string, error) {
-	r, ok := requiredRole[kind]
-	if !ok {
-		return "", fmt.Errorf("%w %q", ErrUnknownKind, kind)
-	}
-	return r, nil
-}
-
-// Authorize reports whether a member holding roles may send a message of kind.
-func Authorize(roles []string, kind string) error {
-	need, err := RequiredRole(kind)
-	if err != nil {
-		return err
+// Authorize reports whether a member holding roles may send a message of kind,
+// which needs role need. kind is only named in the error.
+func Authorize(roles []string, kind, need string) error {
+	if !ValidRole(need) {
+		return fmt.Errorf("%w %q required by %s", ErrUnknownRole, need, kind)
 	}
 	if !slices.Contains(roles, need) {
 		return fmt.Errorf("%w: %s needs role %q, member has %v", ErrRoleNotAllowed, kind, need, roles)
@@ -55,4 +36,4 @@ func Authorize(roles []string, kind string) error {
 }
 
 // ValidRole reports whether r is a known role.
-func ValidRole(r string) bool { return r == RoleAuthority || r == RoleRecorder }
+func ValidRole(r string) bool { return slices.Contains(Roles, r) }

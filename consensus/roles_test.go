@@ -9,24 +9,23 @@ func TestAuthorize(t *testing.T) {
 	cases := []struct {
 		name  string
 		roles []string
-		kind  string
+		need  string
 		want  error
 	}{
-		{"recorder records", []string{RoleRecorder}, KindRecordEvents, nil},
-		{"authority cannot record without recorder role", []string{RoleAuthority}, KindRecordEvents, ErrRoleNotAllowed},
-		{"both roles record", []string{RoleAuthority, RoleRecorder}, KindRecordEvents, nil},
-		{"authority adds member", []string{RoleAuthority}, KindAddMember, nil},
-		{"recorder cannot add member", []string{RoleRecorder}, KindAddMember, ErrRoleNotAllowed},
-		{"authority revokes", []string{RoleAuthority}, KindRevokeMember, nil},
-		{"recorder cannot revoke", []string{RoleRecorder}, KindRevokeMember, ErrRoleNotAllowed},
-		{"no roles", nil, KindRecordEvents, ErrRoleNotAllowed},
-		{"unknown kind", []string{RoleAuthority, RoleRecorder}, "mint", ErrUnknownKind},
+		{"recorder records", []string{RoleRecorder}, RoleRecorder, nil},
+		{"authority cannot record without recorder role", []string{RoleAuthority}, RoleRecorder, ErrRoleNotAllowed},
+		{"both roles record", []string{RoleAuthority, RoleRecorder}, RoleRecorder, nil},
+		{"authority governs", []string{RoleAuthority}, RoleAuthority, nil},
+		{"recorder cannot govern", []string{RoleRecorder}, RoleAuthority, ErrRoleNotAllowed},
+		{"no roles", nil, RoleRecorder, ErrRoleNotAllowed},
+		{"handler needs an unknown role", []string{RoleAuthority, RoleRecorder}, "minter", ErrUnknownRole},
+		{"handler needs no role", []string{RoleAuthority, RoleRecorder}, "", ErrUnknownRole},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := Authorize(c.roles, c.kind)
+			err := Authorize(c.roles, "some_kind", c.need)
 			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
-				t.Fatalf("Authorize(%v, %q) = %v, want %v", c.roles, c.kind, err, c.want)
+				t.Fatalf("Authorize(%v, %q) = %v, want %v", c.roles, c.need, err, c.want)
 			}
 		})
 	}

@@ -84,33 +84,56 @@ func SplitDocument(doc []byte) ([][]byte, error) {
 	return events, nil
 }
 
-// ValidateEvent checks the minimum every recorded event must meet: a JSON
-// object without duplicate top-level keys, a "type" naming one of the five
-// EPCIS 2.0 event types, a non-empty string "eventTime", and well-formed EPC
-// fields (see EPCs) naming at most MaxEPCsPerEvent identifiers. Errors wrap
+// Event is one parsed and validated EPCIS event: what the ledger's checks and
+// indexes need, extracted in one pass over the bytes.
+type Event struct {
+	// Raw is the event exactly as submitted (not a copy: the caller's bytes).
+	Raw []byte
+	// Type is one of the five EPCIS 2.0 event types.
+	Type string
+	// ID is the id under which the ledger knows the event (see EventID).
+	ID string
+	// EPCs are the identifiers the event names, as EPCs documents them.
+	EPCs []string
+}
+
+// Parse parses one event and checks the minimum every recorded event must meet:
+// a JSON object without duplicate top-level keys, a "type" naming one of the
+// five EPCIS 2.0 event types, a non-empty string "eventTime", and well-formed
+// EPC fields naming at most MaxEPCsPerEvent identifiers. Errors wrap
 // ErrInvalidEvent. The size bound (tx.MaxEventBytes) is the app's to check.
-func ValidateEvent(ev []byte) error {
-	o, err := parseEvent(ev)
+// Callers parse each event once and work on the returned value.
+func Parse(raw []byte) (Event, error) {
+	o, err := parseEvent(raw)
 	if err != nil {
-		return err
+		return Event{}, err
 	}
 	t, ok := asString(o.get("type"))
 	switch {
 	case o.get("type") == nil:
-		return fmt.Errorf("%w: missing type", ErrInvalidEvent)
+		return Event{}, fmt.Errorf("%w: missing type", ErrInvalidEvent)
 	case !ok:
-		return fmt.Errorf("%w: type is not a string", ErrInvalidEvent)
+		return Event{}, fmt.Errorf("%w: type is not a string", ErrInvalidEvent)
 	case !IsEventType(t):
-		return fmt.Errorf("%w: unknown event type %q", ErrInvalidEvent, t)
+		return Event{}, fmt.Errorf("%w: unknown event type %q", ErrInvalidEvent, t)
 	}
 	et, ok := asString(o.get("eventTime"))
 	switch {
 	case o.get("eventTime") == nil:
-		return fmt.Errorf("%w: missing eventTime", ErrInvalidEvent)
+		return Event{}, fmt.Errorf("%w: missing eventTime", ErrInvalidEvent)
 	case !ok || et == "":
-		return fmt.Errorf("%w: eventTime is not a non-empty string", ErrInvalidEvent)
+		return Event{}, fmt.Errorf("%w: eventTime is not a non-empty string", ErrInvalidEvent)
 	}
-	_, err = epcs(o)
+	list, err := epcs(o)
+	if err != nil {
+		return Event{}, err
+	}
+	return Event{Raw: raw, Type: t, ID: EventID(raw), EPCs: list}, nil
+}
+
+// ValidateEvent reports whether Parse accepts ev.
+func ValidateEvent(ev []byte) error {
+	_, err := Parse(ev)
 	return err
 }
 
@@ -130,7 +153,8 @@ func EventID(ev []byte) string {
 // skipped; a present field of the wrong JSON type, an empty identifier, a
 // quantity element without a string epcClass, or more than MaxEPCsPerEvent
 // identifiers in all is an error wrapping ErrInvalidEvent. The result is
-// non-nil (empty if the event names none).
+// non-nil (empty if the event names none). It does not check the rest of the
+// event: Parse does both.
 func EPCs(ev []byte) ([]string, error) {
 	o, err := parseEvent(ev)
 	if err != nil {

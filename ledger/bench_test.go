@@ -21,6 +21,8 @@ import (
 	dbm "github.com/cosmos/iavl/db"
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+
+	"github.com/poaledger/poaledger/app/api"
 )
 
 // Benchmarks (make bench): nothing here runs in a plain `go test`; all the
@@ -300,7 +302,7 @@ func BenchmarkProve(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := VerifyProof(proof, lc.Hash, k, val); err != nil {
+		if err := api.VerifyProof(proof, lc.Hash, k, val); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))

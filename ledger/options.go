@@ -21,7 +21,9 @@ type Options struct {
 	// InMemory uses iavl's MemDB instead of Badger (tests); dir is ignored and
 	// nothing survives Close.
 	InMemory bool
-	// CacheSize is the iavl node cache size in nodes; 0 means DefaultCacheSize.
+	// CacheSize is the iavl node cache size in nodes. The zero value means
+	// DefaultCacheSize, so Options{} works; an operator cannot ask for 0, since
+	// poaledger.toml refuses ledger.cache_size = 0 (the cache cannot be disabled).
 	CacheSize int
 	// KeepRecent > 0 prunes versions older than the latest KeepRecent after each
 	// Commit. 0 keeps every version (the default: every height stays provable).
@@ -42,7 +44,11 @@ type Options struct {
 
 // Defaults.
 const (
-	DefaultCacheSize = 100_000
+	// DefaultCacheSize is the iavl node cache of a validator, in nodes (~100
+	// bytes plus the value each): the single owner of this default, used by
+	// DefaultOptions, by Open for a zero CacheSize and by poaledger.toml's
+	// ledger.cache_size.
+	DefaultCacheSize = 200_000
 	// gcInterval is how often the value-log GC runs.
 	gcInterval = 10 * time.Minute
 	// gcDiscardRatio is the share of stale data a value-log file needs before GC

@@ -110,7 +110,10 @@ func isLockErr(err error) bool {
 // rolled back to the marker. A second Open of the same dir, in this process or
 // another, fails with ErrLocked.
 func Open(dir string, opts Options) (*Store, error) {
-	if opts.CacheSize <= 0 {
+	if opts.CacheSize < 0 {
+		return nil, fmt.Errorf("ledger: CacheSize %d is negative (0 means DefaultCacheSize)", opts.CacheSize)
+	}
+	if opts.CacheSize == 0 {
 		opts.CacheSize = DefaultCacheSize
 	}
 	if opts.KeepRecent < 0 {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/poaledger/poaledger/app/api"
 )
 
 type backend struct {
@@ -421,36 +423,33 @@ func TestProofs(t *testing.T) {
 				if !bytes.Equal(value, want) || (value == nil) != (want == nil) {
 					t.Fatalf("Prove(%s) value = %q want %q", tc.key, value, want)
 				}
-				if err := VerifyProof(proof, tc.root, []byte(tc.key), value); err != nil {
-					t.Fatalf("VerifyProof(%s,%d): %v", tc.key, tc.version, err)
+				if err := api.VerifyProof(proof, tc.root, []byte(tc.key), value); err != nil {
+					t.Fatalf("api.VerifyProof(%s,%d): %v", tc.key, tc.version, err)
 				}
 				// Tampering must fail: wrong root, wrong value, wrong kind.
 				badRoot := bytes.Clone(tc.root)
 				badRoot[0] ^= 1
-				if err := VerifyProof(proof, badRoot, []byte(tc.key), value); !errors.Is(err, ErrProof) {
+				if err := api.VerifyProof(proof, badRoot, []byte(tc.key), value); !errors.Is(err, api.ErrProof) {
 					t.Fatalf("tampered root accepted for %s: %v", tc.key, err)
 				}
 				if value != nil {
-					if err := VerifyProof(proof, tc.root, []byte(tc.key), []byte("forged")); !errors.Is(err, ErrProof) {
+					if err := api.VerifyProof(proof, tc.root, []byte(tc.key), []byte("forged")); !errors.Is(err, api.ErrProof) {
 						t.Fatalf("tampered value accepted for %s", tc.key)
 					}
-					if err := VerifyProof(proof, tc.root, []byte(tc.key), nil); !errors.Is(err, ErrProof) {
+					if err := api.VerifyProof(proof, tc.root, []byte(tc.key), nil); !errors.Is(err, api.ErrProof) {
 						t.Fatalf("existence proof accepted as non-existence for %s", tc.key)
 					}
 					ex := proof.GetExist()
 					ex.Value = []byte("forged")
-					if err := VerifyProof(proof, tc.root, []byte(tc.key), []byte("forged")); !errors.Is(err, ErrProof) {
+					if err := api.VerifyProof(proof, tc.root, []byte(tc.key), []byte("forged")); !errors.Is(err, api.ErrProof) {
 						t.Fatalf("proof with tampered leaf value accepted for %s", tc.key)
 					}
-				} else if err := VerifyProof(proof, tc.root, []byte(tc.key), []byte("x")); !errors.Is(err, ErrProof) {
+				} else if err := api.VerifyProof(proof, tc.root, []byte(tc.key), []byte("x")); !errors.Is(err, api.ErrProof) {
 					t.Fatalf("non-existence proof accepted as existence for %s", tc.key)
 				}
 			}
-			if err := VerifyProof(nil, h1, []byte("k"), nil); !errors.Is(err, ErrProof) {
+			if err := api.VerifyProof(nil, h1, []byte("k"), nil); !errors.Is(err, api.ErrProof) {
 				t.Fatal("nil proof accepted")
-			}
-			if !ProofSpec().SpecEquals(ProofSpec()) {
-				t.Fatal("ProofSpec")
 			}
 		})
 	}
@@ -489,7 +488,7 @@ func TestReopenAndLock(t *testing.T) {
 		t.Fatalf("GetAt(a,1) = %q", v)
 	}
 	proof, val, err := s.Prove([]byte("a"), 1)
-	if err != nil || VerifyProof(proof, h1, []byte("a"), val) != nil {
+	if err != nil || api.VerifyProof(proof, h1, []byte("a"), val) != nil {
 		t.Fatalf("proof at v1 after reopen: %v", err)
 	}
 	if s.WorkingVersion() != 3 {
@@ -609,7 +608,7 @@ func TestConcurrentReadsDuringCommit(t *testing.T) {
 							return
 						}
 						p, val, err := s.Prove(key, 1)
-						if err != nil || VerifyProof(p, h1, key, val) != nil {
+						if err != nil || api.VerifyProof(p, h1, key, val) != nil {
 							t.Errorf("Prove: %v", err)
 							return
 						}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"unicode/utf8"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/crypto"
@@ -16,17 +17,39 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/poaledger/poaledger/app"
-	"github.com/poaledger/poaledger/keyring"
+	"github.com/poaledger/poaledger/app/tx"
 	"github.com/poaledger/poaledger/config"
 	"github.com/poaledger/poaledger/consensus"
+	"github.com/poaledger/poaledger/keyring"
 )
 
 // ErrHomeExists is returned by InitHome when the home already holds a node.
 var ErrHomeExists = errors.New("node: home already initialised")
 
-// MaxBlockBytes is the genesis block size limit: CometBFT's ~21 MB default hurts
-// block times (ASA-2023-002); 4 MiB fits four maximum-size txs.
-const MaxBlockBytes = 4 << 20
+// Genesis block limits (consensus params), derived from the app's tx bound.
+const (
+	// MaxBlockBytes is the genesis block size limit, 4 × tx.MaxTxBytes (4 MiB):
+	// CometBFT's ~21 MB default hurts block times (ASA-2023-002). After the header,
+	// the last commit and up to MaxEvidenceBytes of evidence, a block holds three
+	// maximum-size txs, or many smaller ones.
+	MaxBlockBytes = 4 * tx.MaxTxBytes
+	// MaxEvidenceBytes bounds the evidence in one block.
+	MaxEvidenceBytes = 64 << 10
+)
+
+// ValidateChainID checks a chain id for a new network: 1..tx.MaxChainIDLen bytes of
+// UTF-8 (the app's bound, which is also CometBFT's), so every tx can name it.
+func ValidateChainID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("node: chain id is empty")
+	case len(id) > tx.MaxChainIDLen:
+		return fmt.Errorf("node: chain id longer than %d bytes (tx.MaxChainIDLen): %d given", tx.MaxChainIDLen, len(id))
+	case !utf8.ValidString(id):
+		return fmt.Errorf("node: chain id %q is not valid UTF-8", id)
+	}
+	return nil
+}
 
 // NodeFiles is what WriteNodeFiles created.
 type NodeFiles struct {
@@ -51,6 +74,9 @@ func WriteNodeFiles(home, moniker string, cfg *cmtcfg.Config) (*NodeFiles, error
 		}
 	}
 	if err := cfg.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("node: config: %w", err)
+	}
+	if err := config.ValidateCometBFT(cfg); err != nil {
 		return nil, fmt.Errorf("node: config: %w", err)
 	}
 	cmtcfg.WriteConfigFile(filepath.Join(home, "config", "config.toml"), cfg)
@@ -93,7 +119,7 @@ func BuildGenesis(chainID string, genesisTime time.Time, vals []GenesisValidator
 	}
 	params := cmttypes.DefaultConsensusParams()
 	params.Block.MaxBytes = MaxBlockBytes
-	params.Evidence.MaxBytes = 64 << 10
+	params.Evidence.MaxBytes = MaxEvidenceBytes
 	doc := &cmttypes.GenesisDoc{
 		ChainID:         chainID,
 		GenesisTime:     genesisTime.UTC(),
@@ -139,8 +165,8 @@ func InitHome(o InitOptions) (*InitResult, error) {
 	if o.ChainID == "" {
 		return nil, fmt.Errorf("node: --chain-id is required")
 	}
-	if len(o.ChainID) > cmttypes.MaxChainIDLen {
-		return nil, fmt.Errorf("node: chain id longer than %d bytes", cmttypes.MaxChainIDLen)
+	if err := ValidateChainID(o.ChainID); err != nil {
+		return nil, err
 	}
 	if o.Moniker == "" {
 		o.Moniker = "node0"

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/poaledger/poaledger/app"
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/config"
 	"github.com/poaledger/poaledger/ledger"
 )
@@ -83,6 +84,9 @@ func New(home string, opts Options) (*Node, error) {
 	}
 	if opts.Override != nil {
 		opts.Override(cmtCfg)
+		if err := config.ValidateCometBFT(cmtCfg); err != nil {
+			return nil, fmt.Errorf("node: config after override: %w", err)
+		}
 	}
 	appCfg, err := config.Load(home)
 	if err != nil {
@@ -108,7 +112,7 @@ func New(home string, opts Options) (*Node, error) {
 	lopts.KeepRecent = appCfg.Ledger.KeepRecent
 	lopts.InitialVersion = uint64(genDoc.InitialHeight)
 	lopts.Logger = logger.With("module", "ledger")
-	lopts.WriteOncePrefixes = app.WriteOncePrefixes()
+	lopts.WriteOncePrefixes = api.WriteOncePrefixes()
 	store, err := ledger.Open(appCfg.LedgerDir(home), lopts)
 	if err != nil {
 		return nil, fmt.Errorf("node: open ledger: %w", err)

@@ -14,9 +14,9 @@ import (
 	cmtcfg "github.com/cometbft/cometbft/config"
 
 	"github.com/poaledger/poaledger/app"
-	"github.com/poaledger/poaledger/keyring"
 	"github.com/poaledger/poaledger/config"
 	"github.com/poaledger/poaledger/consensus"
+	"github.com/poaledger/poaledger/keyring"
 	"github.com/poaledger/poaledger/node"
 )
 
@@ -145,13 +145,14 @@ func (o *InitOptions) validate() error {
 		return fmt.Errorf("%w: --non-validators %d is negative", ErrBadOptions, o.NonValidators)
 	case n > MaxNodes:
 		return fmt.Errorf("%w: %d nodes, at most %d", ErrBadOptions, n, MaxNodes)
-	case len(o.ChainID) > 50:
-		return fmt.Errorf("%w: chain id longer than 50 bytes", ErrBadOptions)
 	case o.BasePort < 1024 || o.BasePort+PortsPerNode*n > 65535:
 		return fmt.Errorf("%w: --base-port %d: ports %d..%d must lie in 1024..65535", ErrBadOptions,
 			o.BasePort, o.BasePort, o.BasePort+PortsPerNode*n-1)
 	case len(o.Hostnames) > 0 && len(o.Hostnames) != n:
 		return fmt.Errorf("%w: %d hostnames for %d nodes", ErrBadOptions, len(o.Hostnames), n)
+	}
+	if err := node.ValidateChainID(o.ChainID); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadOptions, err)
 	}
 	seen := map[string]bool{}
 	for _, h := range o.Hostnames {

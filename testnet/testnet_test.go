@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/poaledger/poaledger/app"
+	"github.com/poaledger/poaledger/app/tx"
 	"github.com/poaledger/poaledger/config"
 	"github.com/poaledger/poaledger/consensus"
 
@@ -175,6 +176,7 @@ func TestInitRejectsBadOptions(t *testing.T) {
 		"hostname count": {Validators: 2, Hostnames: []string{"a"}},
 		"bad hostname":   {Validators: 1, Hostnames: []string{"a b"}},
 		"dup hostname":   {Validators: 2, Hostnames: []string{"a", "a"}},
+		"long chain id":  {Validators: 1, ChainID: strings.Repeat("x", tx.MaxChainIDLen+1)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			o.Dir = t.TempDir()

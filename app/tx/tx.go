@@ -30,12 +30,6 @@ const (
 	SignatureLen = 64 // ed25519 signature, bytes
 )
 
-// Member roles.
-const (
-	RoleAuthority = "authority" // may govern: add and revoke members
-	RoleRecorder  = "recorder"  // may record EPCIS events
-)
-
 // Message kinds, as returned by Msg.Kind.
 const (
 	KindRecordEvents = "record_events"
@@ -85,7 +79,7 @@ type AddMember struct {
 	PubKey       []byte // ed25519, PubKeyLen bytes
 	Name         string
 	Organisation string
-	Roles        []string // RoleAuthority, RoleRecorder
+	Roles        []string // consensus.Roles
 }
 
 // RevokeMember revokes the member with the given address.

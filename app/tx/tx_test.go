@@ -12,6 +12,8 @@ import (
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/crypto/tmhash"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/poaledger/poaledger/consensus"
 )
 
 // testKey returns a deterministic key, so signatures are reproducible.
@@ -61,7 +63,7 @@ func sampleBodies() map[string]*Body {
 			bytes.Repeat([]byte("e"), MaxEventBytes),
 		}}},
 		"add_member": {ChainID: testChainID, Nonce: 300, Msg: &AddMember{
-			PubKey: pubKey(2), Name: "Ada", Organisation: "ACME Ltd", Roles: []string{RoleRecorder, RoleAuthority},
+			PubKey: pubKey(2), Name: "Ada", Organisation: "ACME Ltd", Roles: []string{consensus.RoleRecorder, consensus.RoleAuthority},
 		}},
 		"revoke_member": {ChainID: testChainID, Nonce: 2, Msg: &RevokeMember{Address: Address(pubKey(2))}},
 		// Encodable though not valid: decoding must not be stricter than encoding.
@@ -492,8 +494,8 @@ func TestValidateBasic(t *testing.T) {
 		want error // nil: valid
 	}{
 		{"max events", &Body{ChainID: "c", Msg: &RecordEvents{Events: evs(MaxEventsPerTx)}}, nil},
-		{"one role", &Body{ChainID: "c", Msg: member(RoleRecorder)}, nil},
-		{"empty name and org", &Body{ChainID: "c", Msg: &AddMember{PubKey: pubKey(4), Roles: []string{RoleAuthority}}}, nil},
+		{"one role", &Body{ChainID: "c", Msg: member(consensus.RoleRecorder)}, nil},
+		{"empty name and org", &Body{ChainID: "c", Msg: &AddMember{PubKey: pubKey(4), Roles: []string{consensus.RoleAuthority}}}, nil},
 		{"empty chain id", &Body{Msg: &RecordEvents{Events: evs(1)}}, ErrMalformed},
 		{"chain id too long", &Body{ChainID: strings.Repeat("c", MaxChainIDLen+1), Msg: &RecordEvents{Events: evs(1)}}, ErrTooLarge},
 		{"no msg", &Body{ChainID: "c"}, ErrMalformed},
@@ -502,14 +504,14 @@ func TestValidateBasic(t *testing.T) {
 		{"empty event", &Body{ChainID: "c", Msg: &RecordEvents{Events: [][]byte{[]byte("{}"), {}}}}, ErrMalformed},
 		{"too many events", &Body{ChainID: "c", Msg: &RecordEvents{Events: evs(MaxEventsPerTx + 1)}}, ErrTooLarge},
 		{"event too large", &Body{ChainID: "c", Msg: &RecordEvents{Events: [][]byte{make([]byte, MaxEventBytes+1)}}}, ErrTooLarge},
-		{"member short pubkey", &Body{ChainID: "c", Msg: &AddMember{PubKey: pubKey(4)[:31], Roles: []string{RoleRecorder}}}, ErrMalformed},
-		{"member no pubkey", &Body{ChainID: "c", Msg: &AddMember{Roles: []string{RoleRecorder}}}, ErrMalformed},
+		{"member short pubkey", &Body{ChainID: "c", Msg: &AddMember{PubKey: pubKey(4)[:31], Roles: []string{consensus.RoleRecorder}}}, ErrMalformed},
+		{"member no pubkey", &Body{ChainID: "c", Msg: &AddMember{Roles: []string{consensus.RoleRecorder}}}, ErrMalformed},
 		{"member no roles", &Body{ChainID: "c", Msg: member()}, ErrMalformed},
 		{"member unknown role", &Body{ChainID: "c", Msg: member("admin")}, ErrMalformed},
 		{"member role wrong case", &Body{ChainID: "c", Msg: member("Recorder")}, ErrMalformed},
-		{"member duplicate role", &Body{ChainID: "c", Msg: member(RoleRecorder, RoleAuthority, RoleRecorder)}, ErrMalformed},
-		{"member name too long", &Body{ChainID: "c", Msg: &AddMember{PubKey: pubKey(4), Name: strings.Repeat("n", MaxNameLen+1), Roles: []string{RoleRecorder}}}, ErrTooLarge},
-		{"member org too long", &Body{ChainID: "c", Msg: &AddMember{PubKey: pubKey(4), Organisation: strings.Repeat("o", MaxOrgLen+1), Roles: []string{RoleRecorder}}}, ErrTooLarge},
+		{"member duplicate role", &Body{ChainID: "c", Msg: member(consensus.RoleRecorder, consensus.RoleAuthority, consensus.RoleRecorder)}, ErrMalformed},
+		{"member name too long", &Body{ChainID: "c", Msg: &AddMember{PubKey: pubKey(4), Name: strings.Repeat("n", MaxNameLen+1), Roles: []string{consensus.RoleRecorder}}}, ErrTooLarge},
+		{"member org too long", &Body{ChainID: "c", Msg: &AddMember{PubKey: pubKey(4), Organisation: strings.Repeat("o", MaxOrgLen+1), Roles: []string{consensus.RoleRecorder}}}, ErrTooLarge},
 		{"revoke short address", &Body{ChainID: "c", Msg: &RevokeMember{Address: make([]byte, AddressLen-1)}}, ErrMalformed},
 		{"revoke no address", &Body{ChainID: "c", Msg: &RevokeMember{}}, ErrMalformed},
 	}

@@ -2,6 +2,8 @@ package tx
 
 import (
 	"fmt"
+
+	"github.com/poaledger/poaledger/consensus"
 )
 
 // ValidateBasic checks the rules of a body that need no state: a chain id of
@@ -52,7 +54,7 @@ func (m *AddMember) validateBasic() error {
 		return fmt.Errorf("%w: %s: no roles", ErrMalformed, KindAddMember)
 	}
 	for i, r := range m.Roles {
-		if !IsRole(r) {
+		if !consensus.ValidRole(r) {
 			return fmt.Errorf("%w: %s: unknown role %q", ErrMalformed, KindAddMember, r)
 		}
 		for _, prev := range m.Roles[:i] {
@@ -69,9 +71,4 @@ func (m *RevokeMember) validateBasic() error {
 		return fmt.Errorf("%w: %s: address %d bytes, want %d", ErrMalformed, KindRevokeMember, len(m.Address), AddressLen)
 	}
 	return nil
-}
-
-// IsRole reports whether r is one of the defined roles.
-func IsRole(r string) bool {
-	return r == RoleAuthority || r == RoleRecorder
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/poaledger/poaledger/app/tx"
 	"github.com/poaledger/poaledger/node"
 )
 
@@ -42,7 +43,7 @@ and keys).`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&o.ChainID, "chain-id", "", "chain id (required, at most 50 bytes)")
+	cmd.Flags().StringVar(&o.ChainID, "chain-id", "", fmt.Sprintf("chain id (required, at most %d bytes)", tx.MaxChainIDLen))
 	cmd.Flags().StringVar(&o.Moniker, "moniker", "node0", "this node's name")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite an existing home (deletes its chain data and keys)")
 	return cmd

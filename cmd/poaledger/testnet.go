@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/poaledger/poaledger/app/tx"
 	"github.com/poaledger/poaledger/testnet"
 )
 
@@ -84,7 +85,7 @@ the standard ports (p2p 26656, rpc 26657, metrics 26660) and peers dial host:266
 	f.IntVar(&o.NonValidators, "non-validators", 0, "number of full nodes")
 	f.StringVar(&o.Dir, "output", "", "output directory (must be empty or absent; required)")
 	f.IntVar(&o.BasePort, "base-port", testnet.DefaultBasePort, "first port on 127.0.0.1; each node takes a block of 10")
-	f.StringVar(&o.ChainID, "chain-id", testnet.DefaultChainID, "chain id")
+	f.StringVar(&o.ChainID, "chain-id", testnet.DefaultChainID, fmt.Sprintf("chain id (at most %d bytes)", tx.MaxChainIDLen))
 	f.StringVar(&hostnames, "hostnames", "", "comma-separated host name per node (validators first): listen on 0.0.0.0, standard ports")
 	f.BoolVar(&docker, "docker", false, "hostname mode with hostnames node0,node1,... (for docker-compose)")
 	f.BoolVar(&o.Force, "force", false, "allow a non-empty output directory (replaces its node directories)")

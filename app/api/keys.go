@@ -1,0 +1,86 @@
+package api
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// State layout: a one-byte prefix then fixed-width big-endian integers or fixed-size
+// addresses, so iteration order is meaningful (see DESIGN.md "State layout").
+const (
+	PrefixMember       byte = 0x01 // address(20) -> Member JSON (mutable)
+	PrefixNonce        byte = 0x02 // address(20) -> next nonce, uint64 BE (mutable)
+	PrefixEventLog     byte = 0x03 // seq(8 BE) -> event record (write-once)
+	PrefixEventID      byte = 0x04 // event id -> seq(8 BE) (write-once)
+	PrefixEPC          byte = 0x05 // epc 0x00 seq(8 BE) -> event id (write-once)
+	PrefixValidator    byte = 0x06 // ed25519 consensus pubkey(32) -> Validator JSON (mutable)
+	PrefixProposal     byte = 0x07 // reserved for governance proposals
+	PrefixParams       byte = 0x08 // ParamsKey -> Params JSON (mutable, governance only)
+	PrefixMeta         byte = 0x09 // meta name -> value (mutable)
+	PrefixMisbehaviour byte = 0x0A // height(8 BE) index(4 BE) -> Misbehaviour JSON (write-once)
+)
+
+// Meta keys.
+var (
+	MetaChainIDKey = []byte{PrefixMeta, 'c', 'h', 'a', 'i', 'n', '_', 'i', 'd'}
+	MetaNextSeqKey = []byte{PrefixMeta, 'n', 'e', 'x', 't', '_', 's', 'e', 'q'}
+)
+
+// WriteOncePrefixes are the key prefixes whose records are never overwritten or
+// deleted; the ledger enforces it (ledger.Options.WriteOncePrefixes).
+func WriteOncePrefixes() [][]byte {
+	return [][]byte{{PrefixEventLog}, {PrefixEventID}, {PrefixEPC}, {PrefixMisbehaviour}}
+}
+
+// MemberKey is the key of a member account (address: 20 bytes).
+func MemberKey(addr []byte) []byte { return append([]byte{PrefixMember}, addr...) }
+
+// NonceKey is the key of a signer's next nonce.
+func NonceKey(addr []byte) []byte { return append([]byte{PrefixNonce}, addr...) }
+
+// EventIDKey is the key of the id index entry of an event (value: its sequence).
+func EventIDKey(id string) []byte { return append([]byte{PrefixEventID}, id...) }
+
+// ValidatorKey is the key of a validator (ed25519 consensus public key).
+func ValidatorKey(pub []byte) []byte { return append([]byte{PrefixValidator}, pub...) }
+
+// ParamsKey is the one key holding every chain parameter (value: Params JSON), so
+// one proof shows all of them.
+func ParamsKey() []byte { return []byte{PrefixParams, 'v', '1'} }
+
+// EventLogKey is the key of the event with global sequence number seq.
+func EventLogKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{PrefixEventLog}, seq)
+}
+
+// MisbehaviourKey is the key of the i-th misbehaviour reported at height h.
+func MisbehaviourKey(h int64, i uint32) []byte {
+	k := binary.BigEndian.AppendUint64([]byte{PrefixMisbehaviour}, uint64(h))
+	return binary.BigEndian.AppendUint32(k, i)
+}
+
+// EPCKey is the key of the EPC index entry of epc in event seq.
+func EPCKey(epc string, seq uint64) []byte {
+	k := append([]byte{PrefixEPC}, epc...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// EncodeUint64 is the 8-byte big-endian form of sequences and nonces in state.
+func EncodeUint64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+// DecodeUint64 reverses EncodeUint64; any other length is an error.
+func DecodeUint64(b []byte) (uint64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("want 8 bytes, have %d", len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// DecodeNonce decodes the value of a nonce query: empty means 0 (no tx yet).
+func DecodeNonce(b []byte) (uint64, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	return DecodeUint64(b)
+}
