@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BENCH_KEYS ?= 1000000
 BENCHTIME  ?= 5x
 
-.PHONY: all build build-linux test vet bench fuzz localnet clean
+.PHONY: all build build-linux test vet lint bench fuzz localnet clean
 
 all: build
 
@@ -21,6 +21,10 @@ build-linux:
 
 vet:
 	$(GO) vet ./...
+
+## vet plus the package arrows of ARCHITECTURE.md (internal/arch; also part of `make test`).
+lint: vet
+	$(GO) test -count=1 ./internal/arch/
 
 ## The test suite CI runs (.ci/run): vet, then every test with the race detector.
 ## The testnet package (real clusters, fault scenarios) runs verbosely so its

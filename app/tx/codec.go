@@ -36,13 +36,7 @@ var (
 		fieldEnvelopePubKey:    kindBytes,
 		fieldEnvelopeSignature: kindBytes,
 	}
-	bodySchema = schema{
-		fieldBodyChainID:      kindString,
-		fieldBodyNonce:        kindVarint,
-		fieldBodyRecordEvents: kindMessage,
-		fieldBodyAddMember:    kindMessage,
-		fieldBodyRevokeMember: kindMessage,
-	}
+	bodySchema         = makeBodySchema()
 	recordEventsSchema = schema{fieldRecordEventsEvents: kindRepeatedBytes}
 	addMemberSchema    = schema{
 		fieldAddMemberPubKey:       kindBytes,
@@ -52,6 +46,27 @@ var (
 	}
 	revokeMemberSchema = schema{fieldRevokeMemberAddress: kindBytes}
 )
+
+// msgDecoders maps each field of Body's msg oneof to its message decoder: the
+// one place DecodeBody learns of the message kinds.
+var msgDecoders = map[protowire.Number]func([]byte) (Msg, error){
+	fieldBodyRecordEvents: func(b []byte) (Msg, error) { return decodeRecordEvents(b) },
+	fieldBodyAddMember:    func(b []byte) (Msg, error) { return decodeAddMember(b) },
+	fieldBodyRevokeMember: func(b []byte) (Msg, error) { return decodeRevokeMember(b) },
+}
+
+func makeBodySchema() schema {
+	s := schema{fieldBodyChainID: kindString, fieldBodyNonce: kindVarint}
+	for num := range msgDecoders {
+		s[num] = kindMessage
+	}
+	return s
+}
+
+// Field numbers of the message kinds (Msg.fieldNumber).
+func (*RecordEvents) fieldNumber() protowire.Number { return fieldBodyRecordEvents }
+func (*AddMember) fieldNumber() protowire.Number    { return fieldBodyAddMember }
+func (*RevokeMember) fieldNumber() protowire.Number { return fieldBodyRevokeMember }
 
 // Encode returns the canonical encoding of the envelope. It fails with
 // ErrMalformed unless Body is non-empty, PubKey is PubKeyLen bytes and
@@ -124,20 +139,7 @@ func (b *Body) Encode() ([]byte, error) {
 	if err := b.check(); err != nil {
 		return nil, err
 	}
-	var (
-		num protowire.Number
-		msg []byte
-	)
-	switch m := b.Msg.(type) {
-	case *RecordEvents:
-		num, msg = fieldBodyRecordEvents, m.encode()
-	case *AddMember:
-		num, msg = fieldBodyAddMember, m.encode()
-	case *RevokeMember:
-		num, msg = fieldBodyRevokeMember, m.encode()
-	default:
-		panic(fmt.Sprintf("tx: unchecked message type %T", b.Msg)) // check() admits only the three
-	}
+	num, msg := b.Msg.fieldNumber(), b.Msg.encode()
 	out := make([]byte, 0, len(b.ChainID)+len(msg)+24)
 	out = appendStringField(out, fieldBodyChainID, b.ChainID)
 	out = appendVarintField(out, fieldBodyNonce, b.Nonce)
@@ -160,20 +162,19 @@ func DecodeBody(b []byte) (*Body, error) {
 		if f.kind == kindMessage && body.Msg != nil {
 			return fmt.Errorf("%w: body: more than one message (%s and field %d)", ErrMalformed, body.Msg.Kind(), f.num)
 		}
-		var err error
 		switch f.num {
 		case fieldBodyChainID:
 			body.ChainID = string(f.b)
 		case fieldBodyNonce:
 			body.Nonce = f.u
-		case fieldBodyRecordEvents:
-			body.Msg, err = decodeRecordEvents(f.b)
-		case fieldBodyAddMember:
-			body.Msg, err = decodeAddMember(f.b)
-		case fieldBodyRevokeMember:
-			body.Msg, err = decodeRevokeMember(f.b)
+		default:
+			m, err := msgDecoders[f.num](f.b) // walk admits only bodySchema's fields
+			if err != nil {
+				return err
+			}
+			body.Msg = m
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -189,30 +190,18 @@ func (b *Body) check() error {
 	if err := checkString("body: chain id", b.ChainID, MaxChainIDLen); err != nil {
 		return err
 	}
-	switch m := b.Msg.(type) {
-	case nil:
+	if b.Msg == nil {
 		return fmt.Errorf("%w: body: missing message", ErrMalformed)
-	case *RecordEvents:
-		if m == nil {
-			return fmt.Errorf("%w: body: nil %s", ErrMalformed, KindRecordEvents)
-		}
-		return m.check()
-	case *AddMember:
-		if m == nil {
-			return fmt.Errorf("%w: body: nil %s", ErrMalformed, KindAddMember)
-		}
-		return m.check()
-	case *RevokeMember:
-		if m == nil {
-			return fmt.Errorf("%w: body: nil %s", ErrMalformed, KindRevokeMember)
-		}
-		return m.check()
-	default:
-		return fmt.Errorf("%w: body: unknown message type %T", ErrMalformed, b.Msg)
 	}
+	return b.Msg.check()
 }
 
+func nilMsg(kind string) error { return fmt.Errorf("%w: body: nil %s", ErrMalformed, kind) }
+
 func (m *RecordEvents) check() error {
+	if m == nil {
+		return nilMsg(KindRecordEvents)
+	}
 	if len(m.Events) > MaxEventsPerTx {
 		return fmt.Errorf("%w: %s: %d events, max %d", ErrTooLarge, KindRecordEvents, len(m.Events), MaxEventsPerTx)
 	}
@@ -253,6 +242,9 @@ func decodeRecordEvents(b []byte) (*RecordEvents, error) {
 }
 
 func (m *AddMember) check() error {
+	if m == nil {
+		return nilMsg(KindAddMember)
+	}
 	if len(m.PubKey) > PubKeyLen {
 		return fmt.Errorf("%w: %s: public key %d bytes, max %d", ErrTooLarge, KindAddMember, len(m.PubKey), PubKeyLen)
 	}
@@ -309,6 +301,9 @@ func decodeAddMember(b []byte) (*AddMember, error) {
 }
 
 func (m *RevokeMember) check() error {
+	if m == nil {
+		return nilMsg(KindRevokeMember)
+	}
 	if len(m.Address) > AddressLen {
 		return fmt.Errorf("%w: %s: address %d bytes, max %d", ErrTooLarge, KindRevokeMember, len(m.Address), AddressLen)
 	}

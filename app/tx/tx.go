@@ -2,6 +2,8 @@ package tx
 
 import (
 	"errors"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // Format version and bounds. Every bound is checked on Encode and on Decode,
@@ -61,12 +63,20 @@ type Body struct {
 }
 
 // Msg is one of the message kinds of the Body.msg oneof. Only the pointer
-// types of this package implement it.
+// types of this package implement it; each kind's methods are the one place
+// the codec learns of it (besides msgDecoders in codec.go).
 type Msg interface {
-	isMsg()
 	// Kind names the message kind: "record_events", "add_member" or
 	// "revoke_member" (the field name in tx.proto).
 	Kind() string
+	// fieldNumber is the kind's field in Body's oneof (tx.proto).
+	fieldNumber() protowire.Number
+	// check enforces the encoding bounds; it is safe on a nil pointer.
+	check() error
+	// encode returns the canonical encoding of a checked message.
+	encode() []byte
+	// validateBasic checks the kind's stateless rules beyond the bounds.
+	validateBasic() error
 }
 
 // RecordEvents records EPCIS events, each the JSON of one event as submitted.
@@ -86,10 +96,6 @@ type AddMember struct {
 type RevokeMember struct {
 	Address []byte // AddressLen bytes
 }
-
-func (*RecordEvents) isMsg() {}
-func (*AddMember) isMsg()    {}
-func (*RevokeMember) isMsg() {}
 
 // Kind implements Msg.
 func (*RecordEvents) Kind() string { return KindRecordEvents }

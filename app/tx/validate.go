@@ -18,16 +18,7 @@ func (b *Body) ValidateBasic() error {
 	if b.ChainID == "" {
 		return fmt.Errorf("%w: body: empty chain id", ErrMalformed)
 	}
-	switch m := b.Msg.(type) {
-	case *RecordEvents:
-		return m.validateBasic()
-	case *AddMember:
-		return m.validateBasic()
-	case *RevokeMember:
-		return m.validateBasic()
-	default:
-		panic(fmt.Sprintf("tx: unchecked message type %T", b.Msg)) // check() admits only the three
-	}
+	return b.Msg.validateBasic()
 }
 
 // validateBasic: 1..MaxEventsPerTx non-empty events (the bounds are in check).

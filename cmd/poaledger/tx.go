@@ -11,15 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/poaledger/poaledger/app"
 	"github.com/poaledger/poaledger/app/tx"
 	"github.com/poaledger/poaledger/client"
 	"github.com/poaledger/poaledger/keyring"
 	"github.com/poaledger/poaledger/epcis"
 )
-
-// maxDocumentBytes bounds what `tx record` reads; one tx is at most tx.MaxTxBytes.
-const maxDocumentBytes = 16 << 20
 
 type txFlags struct {
 	from    string
@@ -46,31 +42,6 @@ type txOut struct {
 	Skipped []string `json:"skipped,omitempty"`
 }
 
-// dropRecorded removes events whose id the node already holds. It reads committed
-// state without proof: a wrong answer only makes the tx fail with "duplicate".
-func (g *globals) dropRecorded(cmd *cobra.Command, f *txFlags, events [][]byte, ids []string) ([][]byte, []string, []string, error) {
-	c, err := client.New(g.node)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-	defer cancel()
-	var keepEv [][]byte
-	var keepIDs, skipped []string
-	for i, id := range ids {
-		_, err := c.Event(ctx, id, client.QueryOpts{})
-		switch {
-		case err == nil:
-			skipped = append(skipped, id)
-		case client.IsNotFound(err):
-			keepEv, keepIDs = append(keepEv, events[i]), append(keepIDs, id)
-		default:
-			return nil, nil, nil, err
-		}
-	}
-	return keepEv, keepIDs, skipped, nil
-}
-
 func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) error {
 	if f.from == "" {
 		return usagef("--from is required (a key name; see `poaledger keys list`)")
@@ -91,18 +62,7 @@ func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) er
 	}
 	out.TxHash, out.Height, out.Code, out.Log = res.Hash, res.Height, res.Code, res.Log
 	if f.wait {
-		var ids []string
-		for _, ev := range res.Events {
-			if ev.Type != app.EventTypeEvent {
-				continue
-			}
-			for _, a := range ev.Attributes {
-				if a.Key == app.AttrID {
-					ids = append(ids, a.Value)
-				}
-			}
-		}
-		if len(ids) > 0 {
+		if ids := client.RecordedIDs(res.Events); len(ids) > 0 {
 			out.EventIDs = ids
 		}
 	}
@@ -150,33 +110,23 @@ the command waits for the block and prints its height.`,
 				defer fh.Close()
 				r, name = fh, args[0]
 			}
-			data, err := io.ReadAll(io.LimitReader(r, maxDocumentBytes+1))
+			events, err := client.ReadDocument(r, name)
 			if err != nil {
-				return fmt.Errorf("read %s: %w", name, err)
-			}
-			if len(data) > maxDocumentBytes {
-				return fmt.Errorf("%s is larger than %d bytes", name, maxDocumentBytes)
-			}
-			events, err := epcis.SplitDocument(data)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			if len(events) > tx.MaxEventsPerTx {
-				return fmt.Errorf("%s: %d events, at most %d per tx: split the document", name, len(events), tx.MaxEventsPerTx)
-			}
-			ids := make([]string, len(events))
-			for i, ev := range events {
-				if err := epcis.ValidateEvent(ev); err != nil {
-					return fmt.Errorf("%s: event %d: %w", name, i, err)
-				}
-				ids[i] = epcis.EventID(ev)
+				return err
 			}
 			var skipped []string
 			if skipExisting {
-				events, ids, skipped, err = g.dropRecorded(cmd, &rf, events, ids)
+				c, err := client.New(g.node)
 				if err != nil {
 					return err
 				}
+				ctx, cancel := context.WithTimeout(cmd.Context(), rf.timeout)
+				defer cancel()
+				var dropped []epcis.Event
+				if events, dropped, err = c.DropRecorded(ctx, events, client.QueryOpts{}); err != nil {
+					return err
+				}
+				skipped = client.EventIDs(dropped)
 				if len(events) == 0 {
 					out := txOut{Skipped: skipped}
 					return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
@@ -184,7 +134,7 @@ the command waits for the block and prints its height.`,
 					})
 				}
 			}
-			return g.send(cmd, &rf, &tx.RecordEvents{Events: events}, txOut{EventIDs: ids, Skipped: skipped})
+			return g.send(cmd, &rf, client.RecordMsg(events), txOut{EventIDs: client.EventIDs(events), Skipped: skipped})
 		},
 	}
 	rf.register(record)
