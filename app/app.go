@@ -3,8 +3,10 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -24,9 +26,13 @@ type Options struct {
 	// ChainID is the chain id of the genesis this node runs; txs for another chain
 	// are refused.
 	ChainID string
-	// SigCacheSize bounds the cache of verified signatures (by tx hash) shared by
-	// CheckTx and FinalizeBlock. 0 disables it.
+	// SigCacheSize bounds the cache of checked txs (by tx hash: decoded, signature
+	// verified, message parsed) shared by CheckTx, its rechecks and FinalizeBlock.
+	// 0 disables it.
 	SigCacheSize int
+	// MaxPendingPerSigner bounds the txs one signer may have waiting in the
+	// mempool (CheckTx refuses more with over_quota); 0 means no bound.
+	MaxPendingPerSigner int
 	// MaxPageItems bounds list queries; 0 means api.DefaultPageItems.
 	MaxPageItems int
 	// Metrics receives counters; nil means no metrics.
@@ -51,7 +57,14 @@ type App struct {
 	// checkNonces is the check-state nonce per signer address, running ahead of the
 	// committed nonce while the mempool holds several txs of one signer. Reset on Commit.
 	checkNonces map[string]uint64
-	sigCache    *lru.Cache[string, struct{}]
+	// checkedCache holds txs that passed every stateless check, by tx hash; only
+	// authorised signers' txs get in (see remember).
+	checkedCache *lru.Cache[string, *checked]
+	// wrapView is a test seam: every view the app reads passes through it.
+	wrapView func(ledger.View) ledger.View
+	// decodes counts full decodes (decode, signature, parse) of txs: with the
+	// cache, once per tx per node. Observed by tests; never reaches state.
+	decodes uint64
 
 	// pendingHash / pendingHeight are set by FinalizeBlock and checked by Commit.
 	pendingHash   []byte
@@ -81,11 +94,11 @@ func New(store *ledger.Store, opts Options) (*App, error) {
 		a.metrics = NopMetrics()
 	}
 	if opts.SigCacheSize > 0 {
-		c, err := lru.New[string, struct{}](opts.SigCacheSize)
+		c, err := lru.New[string, *checked](opts.SigCacheSize)
 		if err != nil {
-			return nil, fmt.Errorf("app: sig cache: %w", err)
+			return nil, fmt.Errorf("app: checked-tx cache: %w", err)
 		}
-		a.sigCache = c
+		a.checkedCache = c
 	}
 	// A store that already holds a chain must hold this chain.
 	if last := store.LastCommit(); last.Version > 0 {
@@ -178,18 +191,91 @@ func (a *App) putValidator(vu abci.ValidatorUpdate) error {
 	return a.store.Set(api.ValidatorKey(pk), b)
 }
 
-// PrepareProposal keeps CometBFT's order and drops txs beyond MaxTxBytes.
+// PrepareProposal builds the block from the mempool's txs (in mempool order)
+// within MaxTxBytes, with two rules FinalizeBlock would otherwise enforce by
+// refusing valid txs:
+//   - each signer's txs go in nonce order (peers can deliver them out of order);
+//   - a signer gets at most Params.MaxEventsPerSignerBlock events; its txs past
+//     that share, and its later nonces, wait in the mempool for the next block.
+//
+// Txs that do not decode are left as they come: FinalizeBlock refuses them with
+// a code. The proposal only reorders and drops, so it is deterministic given the
+// request; other validators do not depend on it (ProcessProposal accepts).
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
-	txs := make([][]byte, 0, len(req.Txs))
+	a.mu.Lock()
+	params := a.params
+	a.mu.Unlock()
+	return &abci.ResponsePrepareProposal{Txs: proposeTxs(req.Txs, req.MaxTxBytes, params)}, nil
+}
+
+// proposal is one tx as PrepareProposal sees it.
+type proposal struct {
+	raw    []byte
+	signer string // "" for a tx that does not decode
+	nonce  uint64
+	events uint64
+}
+
+func proposeTxs(txs [][]byte, maxBytes int64, params api.Params) [][]byte {
+	ps := make([]proposal, len(txs))
+	slots := map[string][]int{} // signer -> positions of its txs, in mempool order
+	var order []string          // signers in order of first appearance
+	for i, raw := range txs {
+		ps[i] = proposal{raw: raw}
+		env, err := tx.DecodeEnvelope(raw)
+		if err != nil {
+			continue
+		}
+		body, err := tx.DecodeBody(env.Body)
+		if err != nil {
+			continue
+		}
+		signer := string(tx.Address(ed25519.PublicKey(env.PubKey)))
+		ps[i].signer, ps[i].nonce = signer, body.Nonce
+		if m, ok := body.Msg.(*tx.RecordEvents); ok {
+			ps[i].events = uint64(len(m.Events))
+		}
+		if _, seen := slots[signer]; !seen {
+			order = append(order, signer)
+		}
+		slots[signer] = append(slots[signer], i)
+	}
+	// Sort each signer's txs by nonce into the positions its txs held.
+	for _, signer := range order {
+		pos := slots[signer]
+		mine := make([]proposal, len(pos))
+		for j, p := range pos {
+			mine[j] = ps[p]
+		}
+		sort.SliceStable(mine, func(x, y int) bool { return mine[x].nonce < mine[y].nonce })
+		for j, p := range pos {
+			ps[p] = mine[j]
+		}
+	}
+	out := make([][]byte, 0, len(txs))
+	used := map[string]uint64{}
+	stopped := map[string]bool{} // signers whose remaining txs wait for the next block
 	var total int64
-	for _, t := range req.Txs {
-		total += int64(len(t))
-		if total > req.MaxTxBytes {
+	for _, p := range ps {
+		if p.signer != "" {
+			if stopped[p.signer] {
+				continue
+			}
+			if used[p.signer]+p.events > params.MaxEventsPerSignerBlock {
+				stopped[p.signer] = true
+				continue
+			}
+		}
+		if total+int64(len(p.raw)) > maxBytes {
 			break
 		}
-		txs = append(txs, t)
+		total += int64(len(p.raw))
+		if p.signer != "" {
+			used[p.signer] += p.events
+		}
+		out = append(out, p.raw)
 	}
-	return &abci.ResponsePrepareProposal{Txs: txs}, nil
+	return out
 }
 
 // ProcessProposal accepts every proposal: FinalizeBlock gives each invalid tx its

@@ -58,25 +58,39 @@ func openStore(t testing.TB, dir string) *ledger.Store {
 	return s
 }
 
-func newHarness(t testing.TB, dir string) *harness {
+// harnessSetup adjusts a harness before InitChain.
+type harnessSetup struct {
+	opts       Options
+	genesis    GenesisState
+	validators []abci.ValidatorUpdate
+}
+
+func newHarness(t testing.TB, dir string, setups ...func(*harnessSetup)) *harness {
 	t.Helper()
+	vpk, _ := cmtenc.PubKeyToProto(cmted.GenPrivKeyFromSecret([]byte("val")).PubKey())
+	hs := harnessSetup{
+		opts: Options{ChainID: testChain, SigCacheSize: 100},
+		genesis: DefaultGenesisState(
+			GenesisMember{PubKey: pubOf(admin), Name: "admin", Roles: []string{consensus.RoleAuthority, consensus.RoleRecorder}},
+			GenesisMember{PubKey: pubOf(recorder), Name: "rec", Roles: []string{consensus.RoleRecorder}},
+			GenesisMember{PubKey: pubOf(auth2), Name: "auth2", Roles: []string{consensus.RoleAuthority}},
+		),
+		validators: []abci.ValidatorUpdate{{PubKey: vpk, Power: 10}},
+	}
+	for _, f := range setups {
+		f(&hs)
+	}
 	s := openStore(t, dir)
-	a, err := New(s, Options{ChainID: testChain, SigCacheSize: 100})
+	a, err := New(s, hs.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, app: a, store: s, nonces: map[string]uint64{}}
 	t.Cleanup(func() { s.Close() })
-	g := DefaultGenesisState(
-		GenesisMember{PubKey: pubOf(admin), Name: "admin", Roles: []string{consensus.RoleAuthority, consensus.RoleRecorder}},
-		GenesisMember{PubKey: pubOf(recorder), Name: "rec", Roles: []string{consensus.RoleRecorder}},
-		GenesisMember{PubKey: pubOf(auth2), Name: "auth2", Roles: []string{consensus.RoleAuthority}},
-	)
-	raw, _ := json.Marshal(g)
-	vpk, _ := cmtenc.PubKeyToProto(cmted.GenPrivKeyFromSecret([]byte("val")).PubKey())
+	raw, _ := json.Marshal(hs.genesis)
 	res, err := a.InitChain(context.Background(), &abci.RequestInitChain{
 		ChainId: testChain, InitialHeight: 1, AppStateBytes: raw,
-		Validators: []abci.ValidatorUpdate{{PubKey: vpk, Power: 10}},
+		Validators: hs.validators,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +116,8 @@ func (h *harness) sign(key ed25519.PrivateKey, msg tx.Msg, opts ...func(*tx.Body
 	return raw
 }
 
-// block runs FinalizeBlock + Commit and advances the expected nonces of OK txs.
+// block runs FinalizeBlock + Commit and sets the expected nonce of every signer
+// in the block to the committed one (refused txs may have used theirs).
 func (h *harness) block(txs ...[]byte) []*abci.ExecTxResult {
 	h.t.Helper()
 	h.height++
@@ -115,10 +130,18 @@ func (h *harness) block(txs ...[]byte) []*abci.ExecTxResult {
 	if _, err := h.app.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
 		h.t.Fatal(err)
 	}
-	for i, r := range res.TxResults {
-		if r.Code == api.CodeOK {
-			env, _ := tx.DecodeEnvelope(txs[i])
-			h.nonces[string(tx.Address(env.PubKey))]++
+	for _, raw := range txs {
+		env, err := tx.DecodeEnvelope(raw)
+		if err != nil {
+			continue
+		}
+		addr := tx.Address(env.PubKey)
+		n, err := h.store.GetAt(api.NonceKey(addr), h.height)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if next, err := api.DecodeNonce(n); err == nil {
+			h.nonces[string(addr)] = next
 		}
 	}
 	if got := h.store.LastCommit(); got.Version != h.height || string(got.Hash) != string(res.AppHash) {
@@ -228,15 +251,81 @@ func TestRefusalsInCheckTxAndFinalizeBlock(t *testing.T) {
 				} else {
 					r := h.block(raw)[0]
 					code, codespace, log = r.Code, r.Codespace, r.Log
-					// A refused tx changes nothing: the app hash stays.
-					if after := h.store.LastCommit(); string(after.Hash) != string(before.Hash) {
-						t.Fatalf("refused tx changed the app hash")
+					after := h.store.LastCommit()
+					if !usesNonce(c.code) {
+						// Refused before the signer was authorised: nothing changes.
+						if string(after.Hash) != string(before.Hash) {
+							t.Fatalf("refused tx changed the app hash")
+						}
+					} else {
+						// The signer was authorised, so its nonce is used (no replay
+						// later); nothing else changes.
+						assertOnlyNonceChanged(t, h, raw, before.Version, after.Version)
 					}
 				}
 				if code != c.code || codespace != api.Codespace || log == "" {
 					t.Fatalf("code %d (%s) codespace %q log %q; want code %d (%s)", code, api.CodeName(code), codespace, log, c.code, api.CodeName(c.code))
 				}
 			})
+		}
+	}
+}
+
+// usesNonce reports whether a refusal with this code comes after the signer was
+// authorised (member, active, role, nonce), so that FinalizeBlock uses its nonce.
+func usesNonce(code uint32) bool {
+	switch code {
+	case api.CodeInvalidMessage, api.CodeDuplicate, api.CodeOverQuota:
+		return true
+	}
+	return false
+}
+
+// stateAt dumps every key of a committed version.
+func stateAt(t *testing.T, s *ledger.Store, version int64) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	var cursor []byte
+	for {
+		items, next, err := s.IterateAt(version, nil, cursor, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range items {
+			out[string(kv.Key)] = string(kv.Value)
+		}
+		if next == nil {
+			return out
+		}
+		cursor = next
+	}
+}
+
+// assertOnlyNonceChanged checks that between two versions only the signer of raw
+// changed state, and only by using one nonce.
+func assertOnlyNonceChanged(t *testing.T, h *harness, raw []byte, before, after int64) {
+	t.Helper()
+	env, err := tx.DecodeEnvelope(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := tx.DecodeBody(env.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nk := string(api.NonceKey(tx.Address(env.PubKey)))
+	b, a := stateAt(t, h.store, before), stateAt(t, h.store, after)
+	if got, want := a[nk], string(api.EncodeUint64(body.Nonce+1)); got != want {
+		t.Fatalf("signer nonce after refusal %x, want %x (used)", got, want)
+	}
+	delete(a, nk)
+	delete(b, nk)
+	if len(a) != len(b) {
+		t.Fatalf("refused tx changed state: %d keys before, %d after (nonce aside)", len(b), len(a))
+	}
+	for k, v := range b {
+		if a[k] != v {
+			t.Fatalf("refused tx changed key %x", k)
 		}
 	}
 }

@@ -17,17 +17,23 @@ import (
 	"github.com/poaledger/poaledger/ledger"
 )
 
-// authed is a decoded, authenticated tx and the handler of its message.
-type authed struct {
-	body  *tx.Body
-	route route
-	txCtx
+// checked is a tx that decoded, carries a valid signature for this chain, and
+// whose message passed its stateless step. None of that depends on state, so it
+// is cached by tx hash (App.checkedCache) for the mempool's rechecks and for
+// FinalizeBlock: a tx is decoded, verified and parsed once per node.
+type checked struct {
+	body     *tx.Body
+	route    route
+	prepared prepared
+	addr     []byte
+	hash     []byte
 }
 
-// authenticate runs every check that does not depend on the message's effect:
-// size, decoding, chain id, signature, membership, role, nonce and the body's
-// stateless rules. expectNonce gives the signer's next nonce.
-func (a *App) authenticate(raw []byte, v ledger.View, expectNonce func(addr []byte) (uint64, error)) (*authed, *txError) {
+// decode runs the checks that need neither state nor the signer's account: size,
+// strict decoding, chain id, signature, the body's stateless rules and the
+// handler's stateless step. A refusal here never uses a nonce.
+func (a *App) decode(raw []byte, h []byte) (*checked, *txError) {
+	a.decodes++
 	if len(raw) > tx.MaxTxBytes {
 		return nil, refuse(api.CodeTooLarge, fmt.Sprintf("tx is %d bytes, limit %d", len(raw), tx.MaxTxBytes))
 	}
@@ -48,13 +54,41 @@ func (a *App) authenticate(raw []byte, v ledger.View, expectNonce func(addr []by
 	if body.ChainID != a.opts.ChainID {
 		return nil, refuse(api.CodeWrongChainID, fmt.Sprintf("tx is for chain %q, this is %q", body.ChainID, a.opts.ChainID))
 	}
-	h := tx.Hash(raw)
-	if err := a.verifySignature(env, h); err != nil {
+	if err := env.VerifySignature(); err != nil {
 		return nil, refuse(api.CodeBadSignature, err.Error())
 	}
-	addr := tx.Address(ed25519.PublicKey(env.PubKey))
-	addrStr := tx.AddressString(addr)
-	m, err := getMember(v, addr)
+	kind := body.Msg.Kind()
+	r, ok := registry[kind]
+	if !ok {
+		return nil, refuse(api.CodeInvalidMessage, fmt.Sprintf("message kind %q not supported", kind))
+	}
+	c := &checked{body: body, route: r, addr: tx.Address(ed25519.PublicKey(env.PubKey)), hash: h}
+	// The message's own rules: refused after authorize (below) has run, so that
+	// the refusal of an authorised signer's tx still uses its nonce.
+	return c, nil
+}
+
+// validate runs the body's stateless rules and the handler's stateless step.
+func (a *App) validate(c *checked) *txError {
+	if err := c.body.ValidateBasic(); err != nil {
+		if errors.Is(err, tx.ErrTooLarge) {
+			return refuse(api.CodeTooLarge, err.Error())
+		}
+		return refuse(api.CodeInvalidMessage, err.Error())
+	}
+	p, rerr := c.route.stateless(a.params, c.body.Msg)
+	if rerr != nil {
+		return rerr
+	}
+	c.prepared = p
+	return nil
+}
+
+// authorize checks the signer against state: a member, active, holding the role
+// the message's handler needs, sending its next nonce.
+func (a *App) authorize(c *checked, v ledger.View, expectNonce func(addr []byte) (uint64, error)) (*txCtx, *txError) {
+	addrStr := tx.AddressString(c.addr)
+	m, err := getMember(v, c.addr)
 	if err != nil {
 		return nil, refuse(api.CodeInternal, "read member: "+err.Error())
 	}
@@ -64,44 +98,40 @@ func (a *App) authenticate(raw []byte, v ledger.View, expectNonce func(addr []by
 	if m.Status != api.StatusActive {
 		return nil, refuse(api.CodeRevokedSigner, fmt.Sprintf("signer %s is %s since height %d", addrStr, m.Status, m.UpdatedHeight))
 	}
-	kind := body.Msg.Kind()
-	r, ok := registry[kind]
-	if !ok {
-		return nil, refuse(api.CodeInvalidMessage, fmt.Sprintf("message kind %q not supported", kind))
-	}
-	if err := consensus.Authorize(m.Roles, kind, r.role()); err != nil {
+	kind := c.body.Msg.Kind()
+	if err := consensus.Authorize(m.Roles, kind, c.route.role()); err != nil {
 		return nil, refuse(api.CodeRoleNotAllowed, fmt.Sprintf("signer %s: %v", addrStr, err))
 	}
-	want, err := expectNonce(addr)
+	want, err := expectNonce(c.addr)
 	if err != nil {
 		return nil, refuse(api.CodeInternal, "read nonce: "+err.Error())
 	}
-	if body.Nonce != want {
-		return nil, refuse(api.CodeBadNonce, fmt.Sprintf("signer %s: nonce %d, expected %d", addrStr, body.Nonce, want))
+	if c.body.Nonce != want {
+		return nil, refuse(api.CodeBadNonce, fmt.Sprintf("signer %s: nonce %d, expected %d", addrStr, c.body.Nonce, want))
 	}
-	if err := body.ValidateBasic(); err != nil {
-		if errors.Is(err, tx.ErrTooLarge) {
-			return nil, refuse(api.CodeTooLarge, err.Error())
-		}
-		return nil, refuse(api.CodeInvalidMessage, err.Error())
-	}
-	return &authed{body: body, route: r, txCtx: txCtx{addr: addr, signer: *m, hash: h}}, nil
+	return &txCtx{addr: c.addr, signer: *m, hash: c.hash, params: a.params}, nil
 }
 
-func (a *App) verifySignature(env *tx.Envelope, hash []byte) error {
-	key := string(hash)
-	if a.sigCache != nil {
-		if _, ok := a.sigCache.Get(key); ok {
-			return nil
+// lookup returns the cached decode of raw, or decodes it. fresh reports a
+// decode done now (not yet validated nor cached).
+func (a *App) lookup(raw []byte) (c *checked, fresh bool, _ *txError) {
+	h := tx.Hash(raw)
+	if a.checkedCache != nil {
+		if c, ok := a.checkedCache.Get(string(h)); ok {
+			return c, false, nil
 		}
 	}
-	if err := env.VerifySignature(); err != nil {
-		return err
+	c, rerr := a.decode(raw, h)
+	return c, true, rerr
+}
+
+// remember caches a fully checked tx. Only txs whose signer passed authorize
+// (an active member with the role) get in, so non-members cannot evict members'
+// entries by flooding valid signatures.
+func (a *App) remember(c *checked) {
+	if a.checkedCache != nil {
+		a.checkedCache.Add(string(c.hash), c)
 	}
-	if a.sigCache != nil {
-		a.sigCache.Add(key, struct{}{})
-	}
-	return nil
 }
 
 // CheckTx is the mempool's weak filter, against committed state plus check nonces.
@@ -121,9 +151,22 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 func (a *App) committed() (ledger.View, error) {
 	last := a.store.LastCommit()
 	if last.Version == 0 {
-		return a.store.Working(), nil
+		return a.view(a.store.Working()), nil
 	}
-	return a.store.At(last.Version)
+	v, err := a.store.At(last.Version)
+	if err != nil {
+		return nil, err
+	}
+	return a.view(v), nil
+}
+
+// view passes every view the app reads through the test seam (identity in
+// production).
+func (a *App) view(v ledger.View) ledger.View {
+	if a.wrapView != nil {
+		return a.wrapView(v)
+	}
+	return v
 }
 
 func (a *App) checkTx(raw []byte) (uint32, string) {
@@ -131,20 +174,44 @@ func (a *App) checkTx(raw []byte) (uint32, string) {
 	if err != nil {
 		return api.CodeInternal, "read committed state: " + err.Error()
 	}
+	c, fresh, rerr := a.lookup(raw)
+	if rerr != nil {
+		return rerr.Code, rerr.Log
+	}
+	committedNonce := func(addr []byte) (uint64, error) { return readNonce(v, addr) }
 	nonce := func(addr []byte) (uint64, error) {
 		if n, ok := a.checkNonces[string(addr)]; ok {
 			return n, nil
 		}
-		return readNonce(v, addr)
+		return committedNonce(addr)
 	}
-	t, rerr := a.authenticate(raw, v, nonce)
+	t, rerr := a.authorize(c, v, nonce)
 	if rerr != nil {
 		return rerr.Code, rerr.Log
 	}
-	if _, rerr := t.route.prepare(a.params, v, &t.txCtx, t.body.Msg); rerr != nil {
+	// A signer may have at most MaxPendingPerSigner txs waiting in the mempool.
+	if limit := a.opts.MaxPendingPerSigner; limit > 0 {
+		base, err := committedNonce(c.addr)
+		if err != nil {
+			return api.CodeInternal, "read nonce: " + err.Error()
+		}
+		if pending := c.body.Nonce - base; pending >= uint64(limit) {
+			return api.CodeOverQuota, fmt.Sprintf("signer %s has %d txs waiting in the mempool, limit %d: wait for them to commit",
+				tx.AddressString(c.addr), pending, limit)
+		}
+	}
+	if fresh {
+		if rerr := a.validate(c); rerr != nil {
+			return rerr.Code, rerr.Log
+		}
+	}
+	if rerr := c.prepared.check(v, t); rerr != nil {
 		return rerr.Code, rerr.Log
 	}
-	a.checkNonces[string(t.addr)] = t.body.Nonce + 1
+	if fresh {
+		a.remember(c)
+	}
+	a.checkNonces[string(c.addr)] = c.body.Nonce + 1
 	return api.CodeOK, ""
 }
 
@@ -183,19 +250,28 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		}
 	}
 	b := &block{
-		store:   a.store,
-		height:  req.Height,
-		time:    req.Time.UTC().Format(time.RFC3339Nano),
-		nonces:  map[string]uint64{},
-		nextSeq: nextSeq,
+		store:        a.store,
+		height:       req.Height,
+		time:         req.Time.UTC().Format(time.RFC3339Nano),
+		nonces:       map[string]uint64{},
+		nextSeq:      nextSeq,
+		signerEvents: map[string]uint64{},
 	}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, raw := range req.Txs {
-		results[i] = a.deliverTx(b, uint32(i), raw)
-		a.metrics.txDelivered(results[i].Code)
+		res, err := a.deliverTx(b, uint32(i), raw)
+		if err != nil {
+			// The block is decided; a node that cannot execute it must stop, not
+			// diverge. CometBFT halts consensus on this error.
+			a.logger.Error("CONSENSUS HALT: cannot execute block", "height", req.Height, "err", err)
+			return nil, err
+		}
+		results[i] = res
+		a.metrics.txDelivered(res.Code)
 	}
 	a.metrics.eventsRecorded(b.events)
 	if err := a.finishBlock(b, req.Misbehavior); err != nil {
+		a.logger.Error("CONSENSUS HALT: cannot write block state", "height", req.Height, "err", err)
 		return nil, err
 	}
 	a.pendingHash = a.store.WorkingHash()
@@ -203,30 +279,51 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: a.pendingHash}, nil
 }
 
-func (a *App) deliverTx(b *block, index uint32, raw []byte) *abci.ExecTxResult {
-	v := a.store.Working()
+// deliverTx executes one tx of the block. Once the signer is authorised (an
+// active member with the role, sending its next nonce), the nonce is used even
+// if the message is then refused, so the tx's public bytes can never be
+// replayed later. A store failure is returned as an error: FinalizeBlock stops
+// rather than record a refusal that other nodes would not.
+func (a *App) deliverTx(b *block, index uint32, raw []byte) (*abci.ExecTxResult, error) {
+	v := a.view(a.store.Working())
+	refused := func(rerr *txError) (*abci.ExecTxResult, error) {
+		if rerr.Code == api.CodeInternal {
+			return nil, fmt.Errorf("app: store failure in tx %d of block %d: %s", index, b.height, rerr.Log)
+		}
+		return &abci.ExecTxResult{Code: rerr.Code, Codespace: api.Codespace, Log: rerr.Log}, nil
+	}
+	c, fresh, rerr := a.lookup(raw)
+	if rerr != nil {
+		return refused(rerr)
+	}
 	nonce := func(addr []byte) (uint64, error) {
 		if n, ok := b.nonces[string(addr)]; ok {
 			return n, nil
 		}
 		return readNonce(v, addr)
 	}
-	t, rerr := a.authenticate(raw, v, nonce)
+	t, rerr := a.authorize(c, v, nonce)
 	if rerr != nil {
-		return &abci.ExecTxResult{Code: rerr.Code, Codespace: api.Codespace, Log: rerr.Log}
+		return refused(rerr)
 	}
-	t.index = index
-	execute, rerr := t.route.prepare(a.params, v, &t.txCtx, t.body.Msg)
-	if rerr != nil {
-		return &abci.ExecTxResult{Code: rerr.Code, Codespace: api.Codespace, Log: rerr.Log}
+	t.index, t.block = index, b
+	// From here on the nonce is used, whatever the message's fate.
+	b.nonces[string(c.addr)] = c.body.Nonce + 1
+	if fresh {
+		if rerr := a.validate(c); rerr != nil {
+			return refused(rerr)
+		}
+		a.remember(c)
 	}
-	events, err := execute(b)
+	if rerr := c.prepared.check(v, t); rerr != nil {
+		return refused(rerr)
+	}
+	events, err := c.prepared.execute(b, t)
 	if err != nil {
-		// Every refusal happened in prepare; a failing write is not a bad tx.
-		panic(fmt.Sprintf("app: broken invariant executing %s at height %d: %v", t.body.Msg.Kind(), b.height, err))
+		// Every refusal happened in check; a failing write is not a bad tx.
+		return nil, fmt.Errorf("app: executing %s in tx %d of block %d: %w", c.body.Msg.Kind(), index, b.height, err)
 	}
-	b.nonces[string(t.addr)] = t.body.Nonce + 1
-	return &abci.ExecTxResult{Code: api.CodeOK, Events: events, Data: []byte(fmt.Sprintf("%d", len(events)))}
+	return &abci.ExecTxResult{Code: api.CodeOK, Events: events, Data: []byte(fmt.Sprintf("%d", len(events)))}, nil
 }
 
 // finishBlock writes the per-block state: nonces (one write per signer, in address

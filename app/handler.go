@@ -24,7 +24,9 @@ type txCtx struct {
 	addr   []byte     // signer address
 	signer api.Member // signer account (active, holding the handler's role)
 	hash   []byte     // sha256 of the tx bytes
+	params api.Params // chain parameters in force
 	index  uint32     // position in the block (FinalizeBlock only)
+	block  *block     // the block being executed; nil in CheckTx
 }
 
 // handler is the one handler of message kind M. Its steps run in this order, the
@@ -52,13 +54,21 @@ type handler[M tx.Msg, P any] struct {
 // route is a handler with its message type erased, for the registry.
 type route interface {
 	role() string
-	// prepare runs Stateless and Check and returns Execute bound to their result.
-	prepare(params api.Params, v ledger.View, t *txCtx, m tx.Msg) (execute func(*block) ([]abci.Event, error), _ *txError)
+	// stateless runs the handler's Stateless step and binds its result.
+	stateless(params api.Params, m tx.Msg) (prepared, *txError)
+}
+
+// prepared is a message that passed its stateless step: its Check and Execute
+// steps bound to what Stateless prepared. It holds no state reads, so CheckTx may
+// keep it (by tx hash) for the mempool's rechecks.
+type prepared interface {
+	check(v ledger.View, t *txCtx) *txError
+	execute(b *block, t *txCtx) ([]abci.Event, error)
 }
 
 func (h handler[M, P]) role() string { return h.Role }
 
-func (h handler[M, P]) prepare(params api.Params, v ledger.View, t *txCtx, m tx.Msg) (func(*block) ([]abci.Event, error), *txError) {
+func (h handler[M, P]) stateless(params api.Params, m tx.Msg) (prepared, *txError) {
 	msg, ok := m.(M)
 	if !ok {
 		panic(fmt.Sprintf("app: handler of %T given %T", *new(M), m)) // registry maps each kind to its own type
@@ -67,10 +77,17 @@ func (h handler[M, P]) prepare(params api.Params, v ledger.View, t *txCtx, m tx.
 	if rerr != nil {
 		return nil, rerr
 	}
-	if rerr := h.Check(v, t, p); rerr != nil {
-		return nil, rerr
-	}
-	return func(b *block) ([]abci.Event, error) { return h.Execute(b, t, p) }, nil
+	return bound[M, P]{h: h, p: p}, nil
+}
+
+type bound[M tx.Msg, P any] struct {
+	h handler[M, P]
+	p P
+}
+
+func (b bound[M, P]) check(v ledger.View, t *txCtx) *txError { return b.h.Check(v, t, b.p) }
+func (b bound[M, P]) execute(blk *block, t *txCtx) ([]abci.Event, error) {
+	return b.h.Execute(blk, t, b.p)
 }
 
 // block is the state of one FinalizeBlock, shared by the txs it executes.
@@ -81,4 +98,7 @@ type block struct {
 	nonces  map[string]uint64 // signer -> next nonce, written once at the end of the block
 	nextSeq uint64            // next event sequence number
 	events  int               // events recorded in this block (metrics)
+	// signerEvents counts the events each signer recorded in this block, against
+	// api.Params.MaxEventsPerSignerBlock.
+	signerEvents map[string]uint64
 }

@@ -43,7 +43,14 @@ var recordEvents = handler[*tx.RecordEvents, []epcis.Event]{
 		}
 		return out, nil
 	},
-	Check: func(v ledger.View, _ *txCtx, events []epcis.Event) *txError {
+	Check: func(v ledger.View, t *txCtx, events []epcis.Event) *txError {
+		if b := t.block; b != nil {
+			used, limit := b.signerEvents[string(t.addr)], t.params.MaxEventsPerSignerBlock
+			if used+uint64(len(events)) > limit {
+				return refuse(api.CodeOverQuota, fmt.Sprintf("signer %s already recorded %d events in block %d; %d more would pass the limit of %d per signer per block",
+					tx.AddressString(t.addr), used, b.height, len(events), limit))
+			}
+		}
 		for i, ev := range events {
 			ok, err := v.Has(api.EventIDKey(ev.ID))
 			if err != nil {
@@ -88,6 +95,7 @@ var recordEvents = handler[*tx.RecordEvents, []epcis.Event]{
 			out = append(out, abci.Event{Type: api.EventTypeEvent, Attributes: attrs})
 		}
 		b.events += len(events)
+		b.signerEvents[string(t.addr)] += uint64(len(events))
 		return out, nil
 	},
 }

@@ -36,10 +36,12 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		return qerr(api.CodeBadQuery, height, fmt.Sprintf("height %d is not stored on this node (pruned)", height)), nil
 	}
 	q := &querier{a: a, v: v, height: height, prove: req.Prove}
-	// Only /members takes a query string: event ids (CBV 2.0 hash ids) contain '?'.
+	// Only the list paths take a query string: event ids (CBV 2.0 hash ids) contain '?'.
 	path, rawQuery := req.Path, ""
-	if strings.HasPrefix(path, api.PathMembers+"?") {
-		path, rawQuery, _ = strings.Cut(path, "?")
+	for _, list := range []string{api.PathMembers, api.PathValidators, api.PathMisbehaviour} {
+		if strings.HasPrefix(path, list+"?") {
+			path, rawQuery, _ = strings.Cut(path, "?")
+		}
 	}
 	var res *abci.ResponseQuery
 	switch {
@@ -54,9 +56,9 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 	case path == api.PathParams:
 		res = q.single(api.ParamsKey(), "params")
 	case path == api.PathValidators:
-		res = q.validators()
+		res = q.validators(rawQuery)
 	case path == api.PathMisbehaviour:
-		res = q.misbehaviour()
+		res = q.misbehaviour(rawQuery)
 	default:
 		res = qerr(api.CodeBadQuery, height, fmt.Sprintf("unknown query path %q; paths: /event/<id>, /member/<address>, /members, /nonce/<address>, /params, /validators, /misbehaviour", req.Path))
 	}
@@ -167,66 +169,75 @@ func (q *querier) nonce(addrStr string) *abci.ResponseQuery {
 	return res
 }
 
-func (q *querier) members(rawQuery string) *abci.ResponseQuery {
+// page reads one page of a list under prefix, as asked by rawQuery
+// (cursor=<hex key>&limit=<n>): items in key order from the cursor, at most
+// min(limit, MaxPageItems), and the cursor of the next page ("" when done). No
+// list is ever cut short silently: a client follows next until it is empty.
+func (q *querier) page(prefix byte, what, rawQuery string) ([]ledger.KV, string, *abci.ResponseQuery) {
 	vals, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return qerr(api.CodeBadQuery, q.height, "query string: "+err.Error())
+		return nil, "", qerr(api.CodeBadQuery, q.height, "query string: "+err.Error())
 	}
 	limit := q.a.opts.MaxPageItems
 	if s := vals.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return qerr(api.CodeBadQuery, q.height, fmt.Sprintf("limit %q: want a positive integer", s))
+			return nil, "", qerr(api.CodeBadQuery, q.height, fmt.Sprintf("limit %q: want a positive integer", s))
 		}
 		limit = min(n, limit)
 	}
 	var cursor []byte
 	if s := vals.Get("cursor"); s != "" {
 		c, err := hex.DecodeString(s)
-		if err != nil || len(c) == 0 || c[0] != api.PrefixMember {
-			return qerr(api.CodeBadQuery, q.height, fmt.Sprintf("cursor %q is not a member cursor", s))
+		if err != nil || len(c) == 0 || c[0] != prefix {
+			return nil, "", qerr(api.CodeBadQuery, q.height, fmt.Sprintf("cursor %q is not a %s cursor", s, what))
 		}
 		cursor = c
 	}
-	items, next, err := q.v.Iterate([]byte{api.PrefixMember}, cursor, limit)
+	items, next, err := q.v.Iterate([]byte{prefix}, cursor, limit)
 	if err != nil {
 		if errors.Is(err, ledger.ErrVersionNotFound) {
-			return qerr(api.CodeBadQuery, q.height, err.Error())
+			return nil, "", qerr(api.CodeBadQuery, q.height, err.Error())
 		}
-		return qerr(api.CodeInternal, q.height, err.Error())
+		return nil, "", qerr(api.CodeInternal, q.height, err.Error())
 	}
-	page := api.MemberPage{Members: make([]json.RawMessage, 0, len(items))}
-	for _, kv := range items {
-		page.Members = append(page.Members, kv.Value)
-	}
+	var nextHex string
 	if next != nil {
-		page.Next = hex.EncodeToString(next)
+		nextHex = hex.EncodeToString(next)
 	}
-	return q.list(items, page)
+	return items, nextHex, nil
 }
 
-func (q *querier) validators() *abci.ResponseQuery {
-	items, _, err := q.v.Iterate([]byte{api.PrefixValidator}, nil, 0)
-	if err != nil {
-		return qerr(api.CodeInternal, q.height, err.Error())
-	}
-	l := api.ValidatorList{Validators: make([]json.RawMessage, 0, len(items))}
+func values(items []ledger.KV) []json.RawMessage {
+	out := make([]json.RawMessage, 0, len(items))
 	for _, kv := range items {
-		l.Validators = append(l.Validators, kv.Value)
+		out = append(out, kv.Value)
 	}
-	return q.list(items, l)
+	return out
 }
 
-func (q *querier) misbehaviour() *abci.ResponseQuery {
-	items, _, err := q.v.Iterate([]byte{api.PrefixMisbehaviour}, nil, 0)
-	if err != nil {
-		return qerr(api.CodeInternal, q.height, err.Error())
+func (q *querier) members(rawQuery string) *abci.ResponseQuery {
+	items, next, res := q.page(api.PrefixMember, "member", rawQuery)
+	if res != nil {
+		return res
 	}
-	l := api.MisbehaviourList{Misbehaviour: make([]json.RawMessage, 0, len(items))}
-	for _, kv := range items {
-		l.Misbehaviour = append(l.Misbehaviour, kv.Value)
+	return q.list(items, api.MemberPage{Members: values(items), Next: next})
+}
+
+func (q *querier) validators(rawQuery string) *abci.ResponseQuery {
+	items, next, res := q.page(api.PrefixValidator, "validator", rawQuery)
+	if res != nil {
+		return res
 	}
-	return q.list(items, l)
+	return q.list(items, api.ValidatorList{Validators: values(items), Next: next})
+}
+
+func (q *querier) misbehaviour(rawQuery string) *abci.ResponseQuery {
+	items, next, res := q.page(api.PrefixMisbehaviour, "misbehaviour", rawQuery)
+	if res != nil {
+		return res
+	}
+	return q.list(items, api.MisbehaviourList{Misbehaviour: values(items), Next: next})
 }
 
 // list encodes v and, with prove, adds one existence proof per item (each item is

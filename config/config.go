@@ -28,6 +28,10 @@ const (
 	DefaultMaxPageItems = api.DefaultPageItems
 	// DefaultSigCacheSize is the number of verified-signature entries cached.
 	DefaultSigCacheSize = 20_000
+	// DefaultMaxPendingPerSigner is how many txs one signer may have waiting in
+	// the mempool: a tenth of CometBFT's default mempool (10,000 txs), so one
+	// member cannot fill it.
+	DefaultMaxPendingPerSigner = 1_000
 	// DefaultLedgerDir is the Badger directory, relative to the home.
 	DefaultLedgerDir = "data/ledger"
 )
@@ -41,6 +45,8 @@ const (
 	MaxPageItems = ledger.MaxPageItems
 	// MaxSigCacheSize bounds app.sig_cache_size.
 	MaxSigCacheSize = 1_000_000
+	// MaxPendingPerSignerLimit bounds app.max_pending_txs_per_signer.
+	MaxPendingPerSignerLimit = 1_000_000
 )
 
 // Config is the app's configuration (the CometBFT node has its own config.toml).
@@ -70,13 +76,17 @@ type AppConfig struct {
 	// SigCacheSize bounds the CheckTx signature-verification cache (entries); 0
 	// disables the cache.
 	SigCacheSize int `toml:"sig_cache_size" comment:"Signature cache entries shared by CheckTx and FinalizeBlock: 0..1000000, default 20000; 0 disables the cache."`
+	// MaxPendingPerSigner bounds the txs one signer may have waiting in this node's
+	// mempool (CheckTx refuses more with over_quota); 0 means no bound.
+	MaxPendingPerSigner int `toml:"max_pending_txs_per_signer" comment:"Txs one signer may have waiting in this node's mempool; more are refused (over_quota): 0..1000000, default 1000; 0 means no bound."`
 }
 
 // Default returns the configuration written by `poaledger init`.
 func Default() Config {
 	return Config{
 		Ledger: LedgerConfig{Dir: DefaultLedgerDir, CacheSize: ledger.DefaultCacheSize, KeepRecent: 0},
-		App:    AppConfig{MaxPageItems: DefaultMaxPageItems, SigCacheSize: DefaultSigCacheSize},
+		App: AppConfig{MaxPageItems: DefaultMaxPageItems, SigCacheSize: DefaultSigCacheSize,
+			MaxPendingPerSigner: DefaultMaxPendingPerSigner},
 	}
 }
 
@@ -96,6 +106,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: app.max_page_items %d outside [1, %d]", ErrInvalid, c.App.MaxPageItems, MaxPageItems)
 	case c.App.SigCacheSize < 0 || c.App.SigCacheSize > MaxSigCacheSize:
 		return fmt.Errorf("%w: app.sig_cache_size %d outside [0, %d]", ErrInvalid, c.App.SigCacheSize, MaxSigCacheSize)
+	case c.App.MaxPendingPerSigner < 0 || c.App.MaxPendingPerSigner > MaxPendingPerSignerLimit:
+		return fmt.Errorf("%w: app.max_pending_txs_per_signer %d outside [0, %d]", ErrInvalid, c.App.MaxPendingPerSigner, MaxPendingPerSignerLimit)
 	}
 	return nil
 }

@@ -116,15 +116,16 @@ func TestCacheSize(t *testing.T) {
 
 func TestLoadRejects(t *testing.T) {
 	cases := map[string]struct{ toml, want string }{
-		"unknown key":    {"[ledger]\ncache_sise = 5\n", "cache_sise"},
-		"wrong type":     {"[ledger]\ncache_size = \"big\"\n", "poaledger.toml"},
-		"zero cache":     {"[ledger]\ncache_size = 0\n", "ledger.cache_size"},
-		"negative keep":  {"[ledger]\nkeep_recent = -1\n", "ledger.keep_recent"},
-		"zero page":      {"[app]\nmax_page_items = 0\n", "app.max_page_items"},
-		"page too big":   {"[app]\nmax_page_items = 10001\n", "app.max_page_items 10001 outside [1, 10000]"},
-		"empty dir":      {"[ledger]\ndir = \"\"\n", "ledger.dir"},
-		"not toml":       {"this is not toml", "poaledger.toml"},
-		"huge sig cache": {"[app]\nsig_cache_size = 99999999\n", "app.sig_cache_size"},
+		"unknown key":      {"[ledger]\ncache_sise = 5\n", "cache_sise"},
+		"wrong type":       {"[ledger]\ncache_size = \"big\"\n", "poaledger.toml"},
+		"zero cache":       {"[ledger]\ncache_size = 0\n", "ledger.cache_size"},
+		"negative keep":    {"[ledger]\nkeep_recent = -1\n", "ledger.keep_recent"},
+		"zero page":        {"[app]\nmax_page_items = 0\n", "app.max_page_items"},
+		"page too big":     {"[app]\nmax_page_items = 10001\n", "app.max_page_items 10001 outside [1, 10000]"},
+		"empty dir":        {"[ledger]\ndir = \"\"\n", "ledger.dir"},
+		"not toml":         {"this is not toml", "poaledger.toml"},
+		"huge sig cache":   {"[app]\nsig_cache_size = 99999999\n", "app.sig_cache_size"},
+		"negative pending": {"[app]\nmax_pending_txs_per_signer = -1\n", "app.max_pending_txs_per_signer -1 outside [0, 1000000]"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

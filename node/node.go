@@ -123,12 +123,13 @@ func New(home string, opts Options) (*Node, error) {
 	}
 	metrics := app.NewMetrics(reg)
 	application, err := app.New(store, app.Options{
-		ChainID:         genDoc.ChainID,
-		SigCacheSize:    appCfg.App.SigCacheSize,
-		MaxPageItems:    appCfg.App.MaxPageItems,
-		Metrics:         metrics,
-		Logger:          logger.With("module", "app"),
-		SoftwareVersion: opts.Version,
+		ChainID:             genDoc.ChainID,
+		SigCacheSize:        appCfg.App.SigCacheSize,
+		MaxPageItems:        appCfg.App.MaxPageItems,
+		MaxPendingPerSigner: appCfg.App.MaxPendingPerSigner,
+		Metrics:             metrics,
+		Logger:              logger.With("module", "app"),
+		SoftwareVersion:     opts.Version,
 	})
 	if err != nil {
 		store.Close()

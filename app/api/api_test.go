@@ -18,7 +18,7 @@ func TestParamsRoundTrip(t *testing.T) {
 		t.Fatalf("DecodeParams(Encode(%+v)) = %+v, %v", p, got, err)
 	}
 	// Canonical: field order fixed, integers as JSON numbers.
-	want := `{"max_events_per_tx":1000,"max_event_bytes":65536}`
+	want := `{"max_events_per_tx":1000,"max_event_bytes":65536,"max_events_per_signer_block":2000}`
 	if string(p.Encode()) != want {
 		t.Fatalf("Encode = %s, want %s", p.Encode(), want)
 	}
@@ -30,12 +30,14 @@ func TestDecodeParamsRefuses(t *testing.T) {
 		"decimal strings":   `{"max_events_per_tx":"1000","max_event_bytes":"65536"}`,
 		"missing field":     `{"max_events_per_tx":1000}`,
 		"unknown field":     `{"max_events_per_tx":1000,"max_event_bytes":65536,"x":1}`,
-		"float":             `{"max_events_per_tx":1.5,"max_event_bytes":65536}`,
-		"negative":          `{"max_events_per_tx":-1,"max_event_bytes":65536}`,
-		"zero events":       `{"max_events_per_tx":0,"max_event_bytes":65536}`,
-		"over tx bound":     `{"max_events_per_tx":1001,"max_event_bytes":65536}`,
-		"event bytes bound": `{"max_events_per_tx":1,"max_event_bytes":65537}`,
-		"trailing data":     `{"max_events_per_tx":1,"max_event_bytes":2} {}`,
+		"float":             `{"max_events_per_tx":1.5,"max_event_bytes":65536,"max_events_per_signer_block":2000}`,
+		"negative":          `{"max_events_per_tx":-1,"max_event_bytes":65536,"max_events_per_signer_block":2000}`,
+		"zero events":       `{"max_events_per_tx":0,"max_event_bytes":65536,"max_events_per_signer_block":2000}`,
+		"over tx bound":     `{"max_events_per_tx":1001,"max_event_bytes":65536,"max_events_per_signer_block":2000}`,
+		"event bytes bound": `{"max_events_per_tx":1,"max_event_bytes":65537,"max_events_per_signer_block":2000}`,
+		"quota under tx":    `{"max_events_per_tx":10,"max_event_bytes":2,"max_events_per_signer_block":9}`,
+		"quota over bound":  `{"max_events_per_tx":10,"max_event_bytes":2,"max_events_per_signer_block":1000001}`,
+		"trailing data":     `{"max_events_per_tx":1,"max_event_bytes":2,"max_events_per_signer_block":2} {}`,
 		"empty":             ``,
 		"null":              `null`,
 	}
@@ -50,7 +52,7 @@ func TestDecodeParamsRefuses(t *testing.T) {
 
 func TestCodeNames(t *testing.T) {
 	seen := map[string]uint32{}
-	for c := CodeOK; c <= CodeInternal; c++ {
+	for c := CodeOK; c <= CodeOverQuota; c++ {
 		n := CodeName(c)
 		if n == "" || n == "unknown" || strings.ToLower(n) != n {
 			t.Errorf("code %d has name %q", c, n)
@@ -60,7 +62,7 @@ func TestCodeNames(t *testing.T) {
 		}
 		seen[n] = c
 	}
-	if CodeName(CodeInternal+1) != "unknown" || CodeName(1<<31) != "unknown" {
+	if CodeName(CodeOverQuota+1) != "unknown" || CodeName(1<<31) != "unknown" {
 		t.Error("undefined codes must be named unknown")
 	}
 }

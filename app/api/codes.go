@@ -20,6 +20,7 @@ const (
 	CodeNotFound       uint32 = 11 // query: nothing at that key
 	CodeBadQuery       uint32 = 12 // query: unknown path, bad argument or height
 	CodeInternal       uint32 = 13 // query: the store failed
+	CodeOverQuota      uint32 = 14 // signer over its mempool or per-block share
 )
 
 // codeNames are the stable snake_case names of the codes, indexed by code.
@@ -38,6 +39,7 @@ var codeNames = [...]string{
 	CodeNotFound:       "not_found",
 	CodeBadQuery:       "bad_query",
 	CodeInternal:       "internal",
+	CodeOverQuota:      "over_quota",
 }
 
 // CodeName returns the stable snake_case name of a code (used as a metrics label),

@@ -17,11 +17,21 @@ type Params struct {
 	MaxEventsPerTx uint64 `json:"max_events_per_tx"`
 	// MaxEventBytes bounds one event; at most tx.MaxEventBytes.
 	MaxEventBytes uint64 `json:"max_event_bytes"`
+	// MaxEventsPerSignerBlock bounds the events one signer records in one block,
+	// so one member cannot take a whole block (nor, block after block, the
+	// ledger); at least MaxEventsPerTx, at most MaxEventsPerSignerBlockLimit.
+	MaxEventsPerSignerBlock uint64 `json:"max_events_per_signer_block"`
 }
+
+// MaxEventsPerSignerBlockLimit is the hard bound of Params.MaxEventsPerSignerBlock.
+const MaxEventsPerSignerBlockLimit = 1_000_000
+
+// paramNames are the JSON names of every parameter; DecodeParams requires each.
+var paramNames = []string{"max_events_per_tx", "max_event_bytes", "max_events_per_signer_block"}
 
 // DefaultParams are the parameters of a new chain.
 func DefaultParams() Params {
-	return Params{MaxEventsPerTx: tx.MaxEventsPerTx, MaxEventBytes: tx.MaxEventBytes}
+	return Params{MaxEventsPerTx: tx.MaxEventsPerTx, MaxEventBytes: tx.MaxEventBytes, MaxEventsPerSignerBlock: 2 * tx.MaxEventsPerTx}
 }
 
 // Validate checks each parameter against its hard bound.
@@ -31,6 +41,10 @@ func (p Params) Validate() error {
 	}
 	if p.MaxEventBytes < 2 || p.MaxEventBytes > tx.MaxEventBytes {
 		return fmt.Errorf("params.max_event_bytes %d outside [2, %d]", p.MaxEventBytes, tx.MaxEventBytes)
+	}
+	if p.MaxEventsPerSignerBlock < p.MaxEventsPerTx || p.MaxEventsPerSignerBlock > MaxEventsPerSignerBlockLimit {
+		return fmt.Errorf("params.max_events_per_signer_block %d outside [max_events_per_tx %d, %d]",
+			p.MaxEventsPerSignerBlock, p.MaxEventsPerTx, MaxEventsPerSignerBlockLimit)
 	}
 	return nil
 }
@@ -52,7 +66,7 @@ func DecodeParams(b []byte) (Params, error) {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return Params{}, fmt.Errorf("params: %w", err)
 	}
-	for _, name := range []string{"max_events_per_tx", "max_event_bytes"} {
+	for _, name := range paramNames {
 		if _, ok := raw[name]; !ok {
 			return Params{}, fmt.Errorf("params: %s is missing", name)
 		}

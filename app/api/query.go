@@ -13,8 +13,9 @@ const (
 	PathMembers    = "/members" // /members[?cursor=<hex>&limit=<n>]: value = MemberPage JSON
 	PathNonce      = "/nonce/"  // /nonce/<address>: value = next nonce, 8 bytes big-endian (empty if 0)
 	PathParams     = "/params"  // value = Params JSON; key = ParamsKey()
-	PathValidators = "/validators"
-	// PathMisbehaviour lists evidence CometBFT reported (value = MisbehaviourList JSON).
+	PathValidators = "/validators" // /validators[?cursor=<hex>&limit=<n>]: value = ValidatorList JSON
+	// PathMisbehaviour lists evidence CometBFT reported:
+	// /misbehaviour[?cursor=<hex>&limit=<n>], value = MisbehaviourList JSON.
 	PathMisbehaviour = "/misbehaviour"
 )
 
@@ -23,9 +24,11 @@ const (
 // client gets without asking for a limit.
 const DefaultPageItems = 100
 
-// MisbehaviourList is the value of a /misbehaviour query, oldest first.
+// MisbehaviourList is a page of a /misbehaviour query, oldest first.
 type MisbehaviourList struct {
 	Misbehaviour []json.RawMessage `json:"misbehaviour"`
+	// Next is the cursor (hex) for the following page; empty when done.
+	Next string `json:"next,omitempty"`
 }
 
 // MemberPage is the value of a /members query.
@@ -35,9 +38,11 @@ type MemberPage struct {
 	Next string `json:"next,omitempty"`
 }
 
-// ValidatorList is the value of a /validators query.
+// ValidatorList is a page of a /validators query, in consensus-key order.
 type ValidatorList struct {
 	Validators []json.RawMessage `json:"validators"`
+	// Next is the cursor (hex) for the following page; empty when done.
+	Next string `json:"next,omitempty"`
 }
 
 // EventQueryKeys returns the index and log keys a /event/<id> answer must prove.
