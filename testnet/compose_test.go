@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/poaledger/poaledger/internal/testutil"
 )
 
 const partitionFor = 20 * time.Second
@@ -46,24 +47,6 @@ func run(t *testing.T, timeout time.Duration, env []string, name string, args ..
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out))
-}
-
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var out []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return out
 }
 
 // buildImage builds the FROM scratch image of ../Dockerfile from a context that
@@ -132,7 +115,7 @@ func TestComposeFaults(t *testing.T) {
 	} else {
 		uid = fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid())
 	}
-	ports := freePorts(t, 8)
+	ports := testutil.FreePorts(t, 8)
 	env := []string{"COMPOSE_PROJECT_NAME=" + project, "POALEDGER_IMAGE=" + image, "POALEDGER_DATA=" + data,
 		"POALEDGER_UID=" + uid, "POALEDGER_NET=" + netPrefix}
 	var names, addrs []string

@@ -21,8 +21,9 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	"github.com/poaledger/poaledger/app/tx"
-	"github.com/poaledger/poaledger/keyring"
 	"github.com/poaledger/poaledger/epcis"
+	"github.com/poaledger/poaledger/internal/testutil"
+	"github.com/poaledger/poaledger/keyring"
 )
 
 // testBinary is the poaledger binary the cluster tests run (built once in TestMain,
@@ -161,21 +162,14 @@ func (n *rpcNode) metas(ctx context.Context, from, to int64) (map[int64]blockMet
 	return out, nil
 }
 
-// waitHeight polls until every node in nodes is at height >= h (and not catching up).
+// waitHeight polls until every node in nodes is at height >= h (and not catching up),
+// all within timeout.
 func waitHeight(ctx context.Context, nodes []*rpcNode, h int64, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for _, n := range nodes {
-		for {
-			got, catching, err := n.height(ctx)
-			if err == nil && got >= h && !catching {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("%s not at height %d within %s (at %d, catching up %v, err %v)", n.name, h, timeout, got, catching, err)
-			case <-time.After(100 * time.Millisecond):
-			}
+		if _, err := testutil.WaitCaughtUp(ctx, n.rpc, h); err != nil {
+			return fmt.Errorf("%s not at height %d within %s: %w", n.name, h, timeout, err)
 		}
 	}
 	return nil
@@ -467,30 +461,21 @@ func (g *loadGen) err() error {
 	return errors.Join(g.failed...)
 }
 
+// committedNonce is the recorder's next nonce from the first node that answers; a
+// malformed answer is an error at once.
 func (g *loadGen) committedNonce(ctx context.Context) (uint64, error) {
 	addr := tx.AddressString(tx.Address(g.priv.Public().(ed25519.PublicKey)))
 	var last error
 	for _, n := range g.nodes {
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		res, err := n.rpc.ABCIQuery(cctx, "/nonce/"+addr, nil)
+		v, err := testutil.NextNonce(cctx, n.rpc, addr)
 		cancel()
+		if errors.Is(err, testutil.ErrNonceValue) {
+			return 0, err
+		}
 		if err != nil {
 			last = err
 			continue
-		}
-		if res.Response.Code != 0 {
-			last = fmt.Errorf("nonce query: code %d: %s", res.Response.Code, res.Response.Log)
-			continue
-		}
-		if len(res.Response.Value) == 0 {
-			return 0, nil
-		}
-		if len(res.Response.Value) != 8 {
-			return 0, fmt.Errorf("nonce query: %d bytes", len(res.Response.Value))
-		}
-		var v uint64
-		for _, b := range res.Response.Value {
-			v = v<<8 | uint64(b)
 		}
 		return v, nil
 	}
