@@ -10,11 +10,9 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
-	rpcclient "github.com/cometbft/cometbft/rpc/client"
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/poaledger/poaledger/app"
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/app/tx"
 )
 
@@ -25,7 +23,7 @@ const PollInterval = 200 * time.Millisecond
 // Client talks to one node's CometBFT RPC.
 type Client struct {
 	remote string
-	rpc    *rpchttp.HTTP
+	rpc    *rpcClient
 }
 
 // New returns a client for a CometBFT RPC address such as tcp://127.0.0.1:26657 or
@@ -34,7 +32,7 @@ func New(remote string) (*Client, error) {
 	if remote == "" {
 		return nil, errors.New("client: empty node address")
 	}
-	c, err := rpchttp.New(remote, "/websocket")
+	c, err := newRPCClient(remote)
 	if err != nil {
 		return nil, fmt.Errorf("client: node %s: %w", remote, err)
 	}
@@ -43,9 +41,6 @@ func New(remote string) (*Client, error) {
 
 // Remote is the node address the client was created with.
 func (c *Client) Remote() string { return c.remote }
-
-// RPC exposes the underlying CometBFT RPC client.
-func (c *Client) RPC() rpcclient.Client { return c.rpc }
 
 // BroadcastResult is the outcome of a broadcast. Height, Events, Code and Log are
 // set only when the broadcast waited for the transaction's block.
@@ -61,7 +56,7 @@ type BroadcastResult struct {
 // With wait, it then polls /tx until the transaction is in a block (bounded by ctx)
 // and returns its height, result and events; a non-zero result code is a *TxError.
 func (c *Client) Broadcast(ctx context.Context, txBytes []byte, wait bool) (*BroadcastResult, error) {
-	res, err := c.rpc.BroadcastTxSync(ctx, cmttypes.Tx(txBytes))
+	res, err := c.rpc.broadcastTxSync(ctx, txBytes)
 	if err != nil {
 		return nil, fmt.Errorf("client: broadcast_tx_sync: %w", err)
 	}
@@ -80,7 +75,7 @@ func (c *Client) Broadcast(ctx context.Context, txBytes []byte, wait bool) (*Bro
 	tick := time.NewTicker(PollInterval)
 	defer tick.Stop()
 	for {
-		r, err := c.rpc.Tx(ctx, hashBytes, false)
+		r, err := c.rpc.tx(ctx, hashBytes)
 		switch {
 		case err == nil:
 			out.Height, out.Code, out.Log, out.Events = r.Height, r.TxResult.Code, r.TxResult.Log, r.TxResult.Events
@@ -120,7 +115,7 @@ func (c *Client) SignAndBroadcast(ctx context.Context, priv ed25519.PrivateKey, 
 		return nil, fmt.Errorf("client: private key is %d bytes, want %d", len(priv), ed25519.PrivateKeySize)
 	}
 	if chainID == "" {
-		st, err := c.rpc.Status(ctx)
+		st, err := c.rpc.status(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("client: status: %w", err)
 		}
@@ -159,7 +154,7 @@ type Status struct {
 
 // Status queries /status and the validator set at the latest height.
 func (c *Client) Status(ctx context.Context) (*Status, error) {
-	st, err := c.rpc.Status(ctx)
+	st, err := c.rpc.status(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("client: status: %w", err)
 	}
@@ -169,7 +164,7 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 		AppHash:         st.SyncInfo.LatestAppHash.String(),
 		LatestBlockTime: st.SyncInfo.LatestBlockTime,
 		CatchingUp:      st.SyncInfo.CatchingUp,
-		NodeID:          string(st.NodeInfo.DefaultNodeID),
+		NodeID:          st.NodeInfo.ID,
 		Moniker:         st.NodeInfo.Moniker,
 		Validators:      []Validator{},
 	}
@@ -193,12 +188,10 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 
 // validators fetches every page of /validators at height.
 func (c *Client) validators(ctx context.Context, height int64) ([]*cmttypes.Validator, error) {
-	const perPageMax, maxPages = 100, 100
+	const perPage, maxPages = 100, 100
 	var vals []*cmttypes.Validator
-	perPage := perPageMax
 	for page := 1; page <= maxPages; page++ {
-		p := page
-		res, err := c.rpc.Validators(ctx, &height, &p, &perPage)
+		res, err := c.rpc.validators(ctx, height, page, perPage)
 		if err != nil {
 			return nil, fmt.Errorf("client: validators at %d: %w", height, err)
 		}
@@ -231,7 +224,7 @@ func (c *Client) query(ctx context.Context, path string, height int64, prove boo
 	if height < 0 {
 		return nil, fmt.Errorf("client: negative query height %d", height)
 	}
-	r, err := c.rpc.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Height: height, Prove: prove})
+	r, err := c.rpc.abciQuery(ctx, path, nil, height, prove)
 	if err != nil {
 		return nil, fmt.Errorf("client: abci_query %s: %w", path, err)
 	}
@@ -243,7 +236,7 @@ func queryError(path string, res *abci.ResponseQuery) *QueryError {
 	return &QueryError{Code: res.Code, Codespace: res.Codespace, Log: res.Log, Path: path, Height: res.Height}
 }
 
-// isNotFoundResponse reports a not_found answer from this app.
+// isNotFoundResponse reports a not_found answer from this api.
 func isNotFoundResponse(res *abci.ResponseQuery) bool {
-	return res.Code == app.CodeNotFound && res.Codespace == app.Codespace
+	return res.Code == api.CodeNotFound && res.Codespace == api.Codespace
 }

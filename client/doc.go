@@ -31,11 +31,13 @@
 //     answer is then reported for height H-1. QueryInfo.Height is always the verified
 //     state height and QueryInfo.ProofHeight the header used (Height+1).
 //  4. That header is signed by more than 2/3 of the voting power of a validator set
-//     traced back, with CometBFT's light-client rules (light.VerifyAdjacent,
-//     light.VerifyNonAdjacent with trust level 1/3, bisection when the set changed
-//     too much), to the validator set in the user's own genesis.json: the block at
-//     genesis initial_height must carry the genesis chain id and validators hash and
-//     be signed by more than 2/3 of the genesis validators.
+//     traced back, with CometBFT's light-client rules (the adjacent and
+//     non-adjacent checks of its light package, with trust level 1/3 and
+//     bisection when the set changed too much; implemented in this package on
+//     CometBFT's types, see lightverify.go), to the validator set in the user's
+//     own genesis.json: the block at genesis initial_height must carry the
+//     genesis chain id and validators hash and be signed by more than 2/3 of the
+//     genesis validators.
 //
 // The latest verified header is kept in <home>/light/<chain-id>.json (mode 0600);
 // later verifications start from it. A header below it is verified again from the
@@ -45,4 +47,11 @@
 // What is not verified: that a /members page lists every member (each listed member
 // is proven; the absence of others is not), and Status, which reports what the node
 // says.
+//
+// # Dependencies
+//
+// The package talks to the node with CometBFT's plain JSON-RPC client and its own
+// result types (rpc.go) and verifies headers with CometBFT's types package, not
+// with rpc/client/http or the light package: those pull in the node's p2p,
+// storage and metrics packages, which a client program does not need.
 package client

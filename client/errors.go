@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/poaledger/poaledger/app"
+	"github.com/poaledger/poaledger/app/api"
 )
 
 // ErrVerification is wrapped by every *VerifyError: errors.Is(err, ErrVerification)
@@ -27,8 +27,8 @@ func (e *TxError) Error() string {
 		stage = fmt.Sprintf("tx failed in block %d", e.Height)
 	}
 	name := "error"
-	if e.Codespace == app.Codespace {
-		name = app.CodeName(e.Code)
+	if e.Codespace == api.Codespace {
+		name = api.CodeName(e.Code)
 	}
 	s := fmt.Sprintf("%s: %s (code %d, codespace %s)", stage, name, e.Code, e.Codespace)
 	if e.Log != "" {
@@ -53,8 +53,8 @@ type QueryError struct {
 
 func (e *QueryError) Error() string {
 	name := "error"
-	if e.Codespace == app.Codespace {
-		name = app.CodeName(e.Code)
+	if e.Codespace == api.Codespace {
+		name = api.CodeName(e.Code)
 	}
 	s := fmt.Sprintf("query %s: %s (code %d, codespace %s)", e.Path, name, e.Code, e.Codespace)
 	if e.Log != "" {
@@ -69,7 +69,7 @@ func (e *QueryError) Error() string {
 // IsNotFound reports whether err is (or wraps) a *QueryError with code not_found.
 func IsNotFound(err error) bool {
 	var qe *QueryError
-	return errors.As(err, &qe) && qe.Codespace == app.Codespace && qe.Code == app.CodeNotFound
+	return errors.As(err, &qe) && qe.Codespace == api.Codespace && qe.Code == api.CodeNotFound
 }
 
 // VerifyError says why a response or a header could not be verified. It wraps

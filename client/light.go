@@ -13,7 +13,6 @@ import (
 	"time"
 
 	cmtjson "github.com/cometbft/cometbft/libs/json"
-	"github.com/cometbft/cometbft/light"
 	cmttypes "github.com/cometbft/cometbft/types"
 )
 
@@ -181,8 +180,7 @@ func (v *Verifier) saveTrusted(lb *cmttypes.LightBlock) error {
 // fetchLightBlock gets the signed header and validator set at height from the node
 // and checks their internal consistency (not yet their trust).
 func (v *Verifier) fetchLightBlock(ctx context.Context, height int64) (*cmttypes.LightBlock, error) {
-	h := height
-	rc, err := v.c.rpc.Commit(ctx, &h)
+	rc, err := v.c.rpc.commit(ctx, height)
 	if err != nil {
 		return nil, fmt.Errorf("client: commit at %d: %w", height, err)
 	}
@@ -298,18 +296,18 @@ func (v *Verifier) VerifyHeader(ctx context.Context, height int64) (*cmttypes.Li
 }
 
 // verifyForward verifies target from trusted (trusted.Height < target.Height), with
-// VerifyAdjacent for the next height and VerifyNonAdjacent otherwise, bisecting when
+// verifyAdjacent for the next height and verifyNonAdjacent otherwise, bisecting when
 // the validator set changed too much for one step.
 func (v *Verifier) verifyForward(ctx context.Context, trusted, target *cmttypes.LightBlock, depth int) error {
 	now := time.Now()
 	var err error
 	if target.Height == trusted.Height+1 {
-		err = light.VerifyAdjacent(trusted.SignedHeader, target.SignedHeader, target.ValidatorSet,
+		err = verifyAdjacent(trusted.SignedHeader, target.SignedHeader, target.ValidatorSet,
 			TrustingPeriod, now, MaxClockDrift)
 	} else {
-		err = light.VerifyNonAdjacent(trusted.SignedHeader, trusted.ValidatorSet, target.SignedHeader, target.ValidatorSet,
-			TrustingPeriod, now, MaxClockDrift, light.DefaultTrustLevel)
-		var cant light.ErrNewValSetCantBeTrusted
+		err = verifyNonAdjacent(trusted.SignedHeader, trusted.ValidatorSet, target.SignedHeader, target.ValidatorSet,
+			TrustingPeriod, now, MaxClockDrift)
+		var cant errTooLittleTrust
 		if errors.As(err, &cant) {
 			if depth >= MaxBisectionDepth {
 				return verifyErr(target.Height, err, "header %d: bisection from trusted header %d deeper than %d steps",
@@ -335,7 +333,7 @@ func (v *Verifier) verifyForward(ctx context.Context, trusted, target *cmttypes.
 
 // latestHeight asks the node for its latest block height.
 func (v *Verifier) latestHeight(ctx context.Context) (int64, error) {
-	st, err := v.c.rpc.Status(ctx)
+	st, err := v.c.rpc.status(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("client: status: %w", err)
 	}

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poaledger/poaledger/app"
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/app/tx"
 	"github.com/poaledger/poaledger/epcis"
 )
@@ -153,7 +153,7 @@ func TestNodeVerifiedQueriesAndTampering(t *testing.T) {
 	}
 	_, err = c.Broadcast(ctx, badTx, false)
 	var txe *TxError
-	if !errors.As(err, &txe) || txe.Code != app.CodeWrongChainID || !strings.Contains(err.Error(), "wrong_chain_id") {
+	if !errors.As(err, &txe) || txe.Code != api.CodeWrongChainID || !strings.Contains(err.Error(), "wrong_chain_id") {
 		t.Fatalf("wrong chain id: %v", err)
 	}
 
@@ -207,7 +207,7 @@ func TestNodeVerifiedQueriesAndTampering(t *testing.T) {
 		t.Fatalf("nonce of a stranger: %+v %v", n, err)
 	}
 	p, err := c.Params(ctx, proven)
-	if err != nil || !p.Verified || p.Params != app.DefaultParams() {
+	if err != nil || !p.Verified || p.Params != api.DefaultParams() {
 		t.Fatalf("params: %+v %v", p, err)
 	}
 

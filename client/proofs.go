@@ -7,8 +7,7 @@ import (
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	ics23 "github.com/cosmos/ics23/go"
 
-	"github.com/poaledger/poaledger/app"
-	"github.com/poaledger/poaledger/ledger"
+	"github.com/poaledger/poaledger/app/api"
 )
 
 // provenKV is one key a response must prove: present with Value, or absent when
@@ -19,7 +18,7 @@ type provenKV struct {
 }
 
 // decodeOps checks the shape of ops against what the client expects, before any root
-// is known: one op per expected key, in order, each of type app.ProofOpType, whose
+// is known: one op per expected key, in order, each of type api.ProofOpType, whose
 // Key is the expected key and whose Data decodes as an ICS23 commitment proof. It
 // returns the decoded proofs.
 func decodeOps(ops *cmtcrypto.ProofOps, expect []provenKV) ([]*ics23.CommitmentProof, error) {
@@ -34,8 +33,8 @@ func decodeOps(ops *cmtcrypto.ProofOps, expect []provenKV) ([]*ics23.CommitmentP
 	}
 	proofs := make([]*ics23.CommitmentProof, len(expect))
 	for i, op := range ops.Ops {
-		if op.Type != app.ProofOpType {
-			return nil, fmt.Errorf("proof op %d has type %q, expected %q", i, op.Type, app.ProofOpType)
+		if op.Type != api.ProofOpType {
+			return nil, fmt.Errorf("proof op %d has type %q, expected %q", i, op.Type, api.ProofOpType)
 		}
 		if !bytes.Equal(op.Key, expect[i].Key) {
 			return nil, fmt.Errorf("proof op %d is for key %X, expected key %X", i, op.Key, expect[i].Key)
@@ -56,7 +55,7 @@ func checkProofs(proofs []*ics23.CommitmentProof, expect []provenKV, root []byte
 		return fmt.Errorf("%d proofs for %d keys", len(proofs), len(expect))
 	}
 	for i, p := range proofs {
-		if err := ledger.VerifyProof(p, root, expect[i].Key, expect[i].Value); err != nil {
+		if err := api.VerifyProof(p, root, expect[i].Key, expect[i].Value); err != nil {
 			what := "existence"
 			if expect[i].Value == nil {
 				what = "non-existence"

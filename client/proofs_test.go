@@ -7,7 +7,7 @@ import (
 
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 
-	"github.com/poaledger/poaledger/app"
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/ledger"
 )
 
@@ -27,12 +27,12 @@ func newProvingStore(t *testing.T) *provingStore {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	idKey, logKey := app.EventQueryKeys("ev1", 7)
+	idKey, logKey := api.EventQueryKeys("ev1", 7)
 	for k, v := range map[string]string{
-		string(idKey):                   string(app.EncodeSeq(7)),
+		string(idKey):                   string(api.EncodeUint64(7)),
 		string(logKey):                  `{"id":"ev1","seq":7}`,
-		string(app.ParamKey("a_param")): "5",
-		string(app.ParamKey("b_param")): "9",
+		string(paramLikeKey("a_param")): "5",
+		string(paramLikeKey("b_param")): "9",
 	} {
 		if err := s.Set([]byte(k), []byte(v)); err != nil {
 			t.Fatal(err)
@@ -62,7 +62,7 @@ func (p *provingStore) op(t *testing.T, key []byte, version int64) cmtcrypto.Pro
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cmtcrypto.ProofOp{Type: app.ProofOpType, Key: key, Data: data}
+	return cmtcrypto.ProofOp{Type: api.ProofOpType, Key: key, Data: data}
 }
 
 // verifyOps runs the client's whole proof pipeline against root.
@@ -85,11 +85,11 @@ var errRootMismatch = &VerifyError{Reason: "root mismatch"}
 
 func TestProofOps(t *testing.T) {
 	p := newProvingStore(t)
-	idKey, logKey := app.EventQueryKeys("ev1", 7)
+	idKey, logKey := api.EventQueryKeys("ev1", 7)
 	record := []byte(`{"id":"ev1","seq":7}`)
-	missing, _ := app.EventQueryKeys("nope", 0)
+	missing, _ := api.EventQueryKeys("nope", 0)
 	eventOps := &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{p.op(t, idKey, 1), p.op(t, logKey, 1)}}
-	eventKVs := []provenKV{{idKey, app.EncodeSeq(7)}, {logKey, record}}
+	eventKVs := []provenKV{{idKey, api.EncodeUint64(7)}, {logKey, record}}
 
 	if err := verifyOps(eventOps, eventKVs, p.root1); err != nil {
 		t.Fatalf("event proof: %v", err)
@@ -98,8 +98,8 @@ func TestProofOps(t *testing.T) {
 		[]provenKV{{Key: missing}}, p.root1); err != nil {
 		t.Fatalf("absence proof: %v", err)
 	}
-	params := &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{p.op(t, app.ParamKey("a_param"), 2), p.op(t, app.ParamKey("b_param"), 2)}}
-	paramKVs := []provenKV{{app.ParamKey("a_param"), []byte("5")}, {app.ParamKey("b_param"), []byte("9")}}
+	params := &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{p.op(t, paramLikeKey("a_param"), 2), p.op(t, paramLikeKey("b_param"), 2)}}
+	paramKVs := []provenKV{{paramLikeKey("a_param"), []byte("5")}, {paramLikeKey("b_param"), []byte("9")}}
 	if err := verifyOps(params, paramKVs, p.root2); err != nil {
 		t.Fatalf("params at v2: %v", err)
 	}
@@ -120,14 +120,14 @@ func TestProofOps(t *testing.T) {
 		want   string
 	}{
 		{"altered value", eventOps, []provenKV{eventKVs[0], {logKey, []byte(`{"id":"ev1","seq":8}`)}}, p.root1, "differs from the value"},
-		{"wrong seq", eventOps, []provenKV{{idKey, app.EncodeSeq(8)}, eventKVs[1]}, p.root1, "differs from the value"},
+		{"wrong seq", eventOps, []provenKV{{idKey, api.EncodeUint64(8)}, eventKVs[1]}, p.root1, "differs from the value"},
 		{"other root (header of another height)", eventOps, eventKVs, p.root2, "root mismatch"},
 		{"no proof", nil, eventKVs, p.root1, "no proof"},
 		{"one op missing", &cmtcrypto.ProofOps{Ops: eventOps.Ops[:1]}, eventKVs, p.root1, "1 proof ops, expected 2"},
 		{"ops swapped", &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{eventOps.Ops[1], eventOps.Ops[0]}}, eventKVs, p.root1, "is for key"},
 		{"proof of a different key", func() *cmtcrypto.ProofOps {
 			o := clone(eventOps)
-			o.Ops[0] = p.op(t, app.ParamKey("a_param"), 1)
+			o.Ops[0] = p.op(t, paramLikeKey("a_param"), 1)
 			o.Ops[0].Key = idKey // claims to be for idKey
 			return o
 		}(), eventKVs, p.root1, "proof is for key"},
@@ -151,7 +151,7 @@ func TestProofOps(t *testing.T) {
 			d[len(d)-3] ^= 0x01
 			return o
 		}(), eventKVs, p.root1, ""},
-		{"proofs from different versions", &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{p.op(t, app.ParamKey("a_param"), 1), p.op(t, app.ParamKey("b_param"), 2)}},
+		{"proofs from different versions", &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{p.op(t, paramLikeKey("a_param"), 1), p.op(t, paramLikeKey("b_param"), 2)}},
 			paramKVs, p.root2, "different roots"},
 	}
 	for _, tc := range bad {
@@ -168,12 +168,12 @@ func TestProofOps(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	e := &TxError{Code: app.CodeBadNonce, Codespace: app.Codespace, Log: "signer X nonce 3, expected 2", Hash: "AB"}
+	e := &TxError{Code: api.CodeBadNonce, Codespace: api.Codespace, Log: "signer X nonce 3, expected 2", Hash: "AB"}
 	if got, want := e.Error(), "tx refused: bad_nonce (code 7, codespace poaledger): signer X nonce 3, expected 2"; got != want {
 		t.Fatalf("TxError: %q, want %q", got, want)
 	}
-	qe := &QueryError{Code: app.CodeNotFound, Codespace: app.Codespace, Path: "/member/AA"}
-	if !IsNotFound(qe) || IsNotFound(&QueryError{Code: app.CodeBadQuery, Codespace: app.Codespace}) || IsNotFound(nil) {
+	qe := &QueryError{Code: api.CodeNotFound, Codespace: api.Codespace, Path: "/member/AA"}
+	if !IsNotFound(qe) || IsNotFound(&QueryError{Code: api.CodeBadQuery, Codespace: api.Codespace}) || IsNotFound(nil) {
 		t.Fatal("IsNotFound")
 	}
 	ve := verifyErr(12, errRootMismatch, "proof does not verify against app hash of header %d", 13)
@@ -181,3 +181,6 @@ func TestErrors(t *testing.T) {
 		t.Fatal(ve.Error())
 	}
 }
+
+// paramLikeKey is an arbitrary key under the params prefix, for multi-proof tests.
+func paramLikeKey(name string) []byte { return append([]byte{api.PrefixParams}, name...) }

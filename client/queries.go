@@ -8,13 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
-	"github.com/poaledger/poaledger/app"
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/app/tx"
 )
 
@@ -41,7 +39,7 @@ type QueryInfo struct {
 
 // EventResult is an event record looked up by id.
 type EventResult struct {
-	Record app.EventRecord `json:"record"`
+	Record api.EventRecord `json:"record"`
 	// Raw is the record exactly as stored (and proven).
 	Raw json.RawMessage `json:"-"`
 	QueryInfo
@@ -49,7 +47,7 @@ type EventResult struct {
 
 // MemberResult is one member account.
 type MemberResult struct {
-	Member app.Member      `json:"member"`
+	Member api.Member      `json:"member"`
 	Raw    json.RawMessage `json:"-"`
 	QueryInfo
 }
@@ -58,7 +56,7 @@ type MemberResult struct {
 // height. With Prove each member is proven; that the list is complete is not (the
 // app proves items, not the absence of others).
 type MembersResult struct {
-	Members []app.Member `json:"members"`
+	Members []api.Member `json:"members"`
 	QueryInfo
 }
 
@@ -69,11 +67,9 @@ type NonceResult struct {
 	QueryInfo
 }
 
-// ParamsResult holds the chain parameters: Values as stored (name -> decimal) and
-// Params decoded.
+// ParamsResult holds the chain parameters.
 type ParamsResult struct {
-	Params app.Params        `json:"params"`
-	Values map[string]string `json:"values"`
+	Params api.Params `json:"params"`
 	QueryInfo
 }
 
@@ -144,28 +140,28 @@ func (c *Client) Event(ctx context.Context, id string, opts QueryOpts) (*EventRe
 	if id == "" {
 		return nil, errors.New("client: empty event id")
 	}
-	path := app.PathEvent + id
-	var rec app.EventRecord
+	path := api.PathEvent + id
+	var rec api.EventRecord
 	res, info, err := c.run(ctx, path, opts, func(res *abci.ResponseQuery) ([]provenKV, error) {
-		idKey, _ := app.EventQueryKeys(id, 0)
+		idKey, _ := api.EventQueryKeys(id, 0)
 		if isNotFoundResponse(res) {
 			if len(res.Value) != 0 {
 				return nil, errors.New("not-found answer carries a value")
 			}
 			return []provenKV{{Key: idKey}}, nil
 		}
-		r, err := app.DecodeEventRecord(res.Value)
+		r, err := api.DecodeEventRecord(res.Value)
 		if err != nil {
 			return nil, fmt.Errorf("value is not an event record: %v", err)
 		}
 		if r.ID != id {
 			return nil, fmt.Errorf("record is for event %q, asked for %q", r.ID, id)
 		}
-		_, logKey := app.EventQueryKeys(id, r.Seq)
+		_, logKey := api.EventQueryKeys(id, r.Seq)
 		if !bytes.Equal(res.Key, logKey) {
 			return nil, fmt.Errorf("response key %X, expected the log key %X of seq %d", res.Key, logKey, r.Seq)
 		}
-		return []provenKV{{Key: idKey, Value: app.EncodeSeq(r.Seq)}, {Key: logKey, Value: res.Value}}, nil
+		return []provenKV{{Key: idKey, Value: api.EncodeUint64(r.Seq)}, {Key: logKey, Value: res.Value}}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -173,7 +169,7 @@ func (c *Client) Event(ctx context.Context, id string, opts QueryOpts) (*EventRe
 	if isNotFoundResponse(res) {
 		return nil, notFound(path, res, info)
 	}
-	if rec, err = app.DecodeEventRecord(res.Value); err != nil {
+	if rec, err = api.DecodeEventRecord(res.Value); err != nil {
 		return nil, fmt.Errorf("client: event %s: record: %w", id, err)
 	}
 	return &EventResult{Record: rec, Raw: bytes.Clone(res.Value), QueryInfo: info}, nil
@@ -186,8 +182,8 @@ func (c *Client) Member(ctx context.Context, addr string, opts QueryOpts) (*Memb
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	key := app.MemberKey(a)
-	path := app.PathMember + tx.AddressString(a)
+	key := api.MemberKey(a)
+	path := api.PathMember + tx.AddressString(a)
 	res, info, err := c.run(ctx, path, opts, func(res *abci.ResponseQuery) ([]provenKV, error) {
 		if !bytes.Equal(res.Key, key) {
 			return nil, fmt.Errorf("response key %X, expected %X", res.Key, key)
@@ -206,7 +202,7 @@ func (c *Client) Member(ctx context.Context, addr string, opts QueryOpts) (*Memb
 	if isNotFoundResponse(res) {
 		return nil, notFound(path, res, info)
 	}
-	var m app.Member
+	var m api.Member
 	if err := json.Unmarshal(res.Value, &m); err != nil {
 		return nil, fmt.Errorf("client: member %s: %w", addr, err)
 	}
@@ -215,7 +211,7 @@ func (c *Client) Member(ctx context.Context, addr string, opts QueryOpts) (*Memb
 
 // checkMember checks that raw is a member record for address addr.
 func checkMember(raw []byte, addr []byte) error {
-	var m app.Member
+	var m api.Member
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return fmt.Errorf("value is not a member record: %v", err)
 	}
@@ -231,21 +227,21 @@ const maxMemberPages = 100_000
 // Members returns every member, reading all pages of /members at one height (the
 // first page's).
 func (c *Client) Members(ctx context.Context, opts QueryOpts) (*MembersResult, error) {
-	out := &MembersResult{Members: []app.Member{}}
+	out := &MembersResult{Members: []api.Member{}}
 	cursor := ""
 	var lastKey []byte
 	for page := 0; ; page++ {
 		if page >= maxMemberPages {
 			return nil, fmt.Errorf("client: /members: more than %d pages", maxMemberPages)
 		}
-		path := app.PathMembers
+		path := api.PathMembers
 		if cursor != "" {
 			path += "?" + url.Values{"cursor": {cursor}}.Encode()
 		}
-		var pg app.MemberPage
+		var pg api.MemberPage
 		pageCursor, prevLast := cursor, lastKey
 		res, info, err := c.run(ctx, path, opts, func(res *abci.ResponseQuery) ([]provenKV, error) {
-			var p app.MemberPage
+			var p api.MemberPage
 			if err := json.Unmarshal(res.Value, &p); err != nil {
 				return nil, fmt.Errorf("value is not a member page: %v", err)
 			}
@@ -263,7 +259,7 @@ func (c *Client) Members(ctx context.Context, opts QueryOpts) (*MembersResult, e
 			return nil, fmt.Errorf("client: /members: %w", err)
 		}
 		for _, raw := range pg.Members {
-			var m app.Member
+			var m api.Member
 			if err := json.Unmarshal(raw, &m); err != nil {
 				return nil, fmt.Errorf("client: /members: %w", err)
 			}
@@ -289,7 +285,7 @@ func (c *Client) Members(ctx context.Context, opts QueryOpts) (*MembersResult, e
 
 // memberPageKVs returns the member keys and values a page must prove, checking that
 // the keys ascend strictly, come after the previous page and start at or after cursor.
-func memberPageKVs(p app.MemberPage, cursor string, prevLast []byte) ([]provenKV, []byte, error) {
+func memberPageKVs(p api.MemberPage, cursor string, prevLast []byte) ([]provenKV, []byte, error) {
 	var lower []byte
 	if cursor != "" {
 		c, err := hex.DecodeString(cursor)
@@ -301,7 +297,7 @@ func memberPageKVs(p app.MemberPage, cursor string, prevLast []byte) ([]provenKV
 	kvs := make([]provenKV, 0, len(p.Members))
 	last := prevLast
 	for i, raw := range p.Members {
-		var m app.Member
+		var m api.Member
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return nil, nil, fmt.Errorf("member %d is not a member record: %v", i, err)
 		}
@@ -309,7 +305,7 @@ func memberPageKVs(p app.MemberPage, cursor string, prevLast []byte) ([]provenKV
 		if err != nil {
 			return nil, nil, fmt.Errorf("member %d: %v", i, err)
 		}
-		key := app.MemberKey(a)
+		key := api.MemberKey(a)
 		if last != nil && bytes.Compare(key, last) <= 0 {
 			return nil, nil, fmt.Errorf("member %d (%s) is out of order", i, m.Address)
 		}
@@ -328,8 +324,8 @@ func (c *Client) Nonce(ctx context.Context, addr string, opts QueryOpts) (*Nonce
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	key := app.NonceKey(a)
-	path := app.PathNonce + tx.AddressString(a)
+	key := api.NonceKey(a)
+	path := api.PathNonce + tx.AddressString(a)
 	res, info, err := c.run(ctx, path, opts, func(res *abci.ResponseQuery) ([]provenKV, error) {
 		if !bytes.Equal(res.Key, key) {
 			return nil, fmt.Errorf("response key %X, expected %X", res.Key, key)
@@ -337,7 +333,7 @@ func (c *Client) Nonce(ctx context.Context, addr string, opts QueryOpts) (*Nonce
 		if len(res.Value) == 0 {
 			return []provenKV{{Key: key}}, nil
 		}
-		if _, err := app.DecodeNonce(res.Value); err != nil {
+		if _, err := api.DecodeNonce(res.Value); err != nil {
 			return nil, fmt.Errorf("nonce value: %v", err)
 		}
 		return []provenKV{{Key: key, Value: res.Value}}, nil
@@ -348,52 +344,38 @@ func (c *Client) Nonce(ctx context.Context, addr string, opts QueryOpts) (*Nonce
 	if isNotFoundResponse(res) { // an older app answered not_found: nonce 0
 		res.Value = nil
 	}
-	n, err := app.DecodeNonce(res.Value)
+	n, err := api.DecodeNonce(res.Value)
 	if err != nil {
 		return nil, fmt.Errorf("client: nonce of %s: %w", addr, err)
 	}
 	return &NonceResult{Address: tx.AddressString(a), Nonce: n, QueryInfo: info}, nil
 }
 
-// Params returns the chain parameters.
+// Params returns the chain parameters: the one value under api.ParamsKey, so a
+// proven answer proves every parameter (none can be dropped or added).
 func (c *Client) Params(ctx context.Context, opts QueryOpts) (*ParamsResult, error) {
-	res, info, err := c.run(ctx, app.PathParams, opts, func(res *abci.ResponseQuery) ([]provenKV, error) {
-		var m map[string]string
-		if err := json.Unmarshal(res.Value, &m); err != nil {
-			return nil, fmt.Errorf("value is not a params object: %v", err)
+	key := api.ParamsKey()
+	res, info, err := c.run(ctx, api.PathParams, opts, func(res *abci.ResponseQuery) ([]provenKV, error) {
+		if isNotFoundResponse(res) {
+			return nil, errors.New("the node says the chain has no parameters")
 		}
-		names := make([]string, 0, len(m))
-		for n := range m {
-			names = append(names, n)
+		if !bytes.Equal(res.Key, key) {
+			return nil, fmt.Errorf("response key %X, expected %X", res.Key, key)
 		}
-		sort.Strings(names) // the app lists params in key order
-		kvs := make([]provenKV, 0, len(names))
-		for _, n := range names {
-			kvs = append(kvs, provenKV{Key: app.ParamKey(n), Value: []byte(m[n])})
+		if _, err := api.DecodeParams(res.Value); err != nil {
+			return nil, err
 		}
-		return kvs, nil
+		return []provenKV{{Key: key, Value: res.Value}}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	if isNotFoundResponse(res) {
-		return nil, notFound(app.PathParams, res, info)
+		return nil, notFound(api.PathParams, res, info)
 	}
-	out := &ParamsResult{Values: map[string]string{}, QueryInfo: info}
-	if err := json.Unmarshal(res.Value, &out.Values); err != nil {
-		return nil, fmt.Errorf("client: params: %w", err)
+	p, err := api.DecodeParams(res.Value)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
 	}
-	// Decode into app.Params through its JSON form (values are decimal integers).
-	obj := make(map[string]json.RawMessage, len(out.Values))
-	for n, v := range out.Values {
-		if _, err := strconv.ParseUint(v, 10, 64); err != nil {
-			return nil, fmt.Errorf("client: param %s = %q is not a decimal integer", n, v)
-		}
-		obj[n] = json.RawMessage(v)
-	}
-	b, _ := json.Marshal(obj)
-	if err := json.Unmarshal(b, &out.Params); err != nil {
-		return nil, fmt.Errorf("client: params: %w", err)
-	}
-	return out, nil
+	return &ParamsResult{Params: p, QueryInfo: info}, nil
 }

@@ -13,8 +13,8 @@ import (
 
 	"github.com/poaledger/poaledger/app/tx"
 	"github.com/poaledger/poaledger/client"
-	"github.com/poaledger/poaledger/keyring"
 	"github.com/poaledger/poaledger/epcis"
+	"github.com/poaledger/poaledger/keyring"
 )
 
 type txFlags struct {
