@@ -8,11 +8,11 @@ const ProofOpType = "ics23:iavl"
 
 // Query paths (abci_query). Each honours height (0 = latest committed) and prove.
 const (
-	PathEvent      = "/event/"  // /event/<id>: value = event record JSON
-	PathMember     = "/member/" // /member/<address>: value = member JSON
-	PathMembers    = "/members" // /members[?cursor=<hex>&limit=<n>]: value = MemberPage JSON
-	PathNonce      = "/nonce/"  // /nonce/<address>: value = next nonce, 8 bytes big-endian (empty if 0)
-	PathParams     = "/params"  // value = Params JSON; key = ParamsKey()
+	PathEvent      = "/event/"     // /event/<id>: value = event record JSON
+	PathMember     = "/member/"    // /member/<address>: value = member JSON
+	PathMembers    = "/members"    // /members[?cursor=<hex>&limit=<n>]: value = MemberPage JSON
+	PathNonce      = "/nonce/"     // /nonce/<address>: value = next nonce, 8 bytes big-endian (empty if 0)
+	PathParams     = "/params"     // value = Params JSON; key = ParamsKey()
 	PathValidators = "/validators" // /validators[?cursor=<hex>&limit=<n>]: value = ValidatorList JSON
 	// PathMisbehaviour lists evidence CometBFT reported:
 	// /misbehaviour[?cursor=<hex>&limit=<n>], value = MisbehaviourList JSON.
