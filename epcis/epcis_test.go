@@ -2,17 +2,68 @@ package epcis
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
 
-// The shared OpenEPCIS corpus; read in place, never copied or edited.
-const corpusDir = "../../shared/testdata/epcis/openepcis/capture"
+// The OpenEPCIS capture corpus: third-party, unmodified, never edited
+// (testdata/epcis/README.md).
+const corpusDir = "../testdata/epcis/openepcis/capture"
+
+// corpusDigest is the digest of every file under testdata/epcis but its README
+// (see TestCorpusUnmodified). Change it only together with a wholesale update of
+// a corpus folder from upstream, recorded in testdata/epcis/README.md.
+const corpusDigest = "90765248727d6ce0409f833321da5f8be83dd4f259e870d866044eb93f002435"
+
+// TestCorpusUnmodified: the third-party corpus is byte for byte what was copied
+// from upstream (line endings aside, which a checkout may convert), licences
+// included. It is never edited: a test that disagrees with a corpus file is a
+// finding, not a reason to change the file.
+func TestCorpusUnmodified(t *testing.T) {
+	root := filepath.Dir(filepath.Dir(corpusDir)) // testdata/epcis
+	var files []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(root, path)
+		if rel = filepath.ToSlash(rel); err == nil && rel != "README.md" {
+			files = append(files, rel)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	for _, lic := range []string{"eventhash/LICENSE", "openepcis/LICENSE"} {
+		if i := sort.SearchStrings(files, lic); i == len(files) || files[i] != lic {
+			t.Errorf("testdata/epcis/%s is missing", lic)
+		}
+	}
+	h := sha256.New()
+	for _, rel := range files {
+		b, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")))
+		fmt.Fprintf(h, "%s\x00%x\n", rel, sum)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != corpusDigest {
+		t.Fatalf("testdata/epcis (%d files) has digest %s, want %s: the third-party corpus was edited, "+
+			"or a file was added or removed (see testdata/epcis/README.md)", len(files), got, corpusDigest)
+	}
+}
 
 func readCorpus(t *testing.T, rel string) []byte {
 	t.Helper()

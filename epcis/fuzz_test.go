@@ -14,6 +14,12 @@ func FuzzSplitDocument(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	examples, _ := filepath.Glob(filepath.Join(examplesDir, "*.json"))
+	for _, file := range examples {
+		if b, err := os.ReadFile(file); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Add([]byte(`{"type":"EPCISDocument","epcisBody":{"eventList":[{"type":"ObjectEvent","eventTime":"t","epcList":["a"]}]}}`))
 	f.Add([]byte(`{"type":"ObjectEvent","eventTime":"t","quantityList":[{"epcClass":"c"}],"parentID":"p"}`))
 	f.Add([]byte(`[]`))

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,23 +15,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poaledger/poaledger/app"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/client"
 	"github.com/poaledger/poaledger/epcis"
+	"github.com/poaledger/poaledger/internal/testutil"
 )
 
 // corpus is the third-party EPCIS 2.0 capture corpus (never copied or edited).
-const corpus = "../../../shared/testdata/epcis/openepcis/capture/Documents"
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+const corpus = "../../testdata/epcis/openepcis/capture/Documents"
 
 type cli struct {
 	t    *testing.T
@@ -92,22 +84,27 @@ func (c *cli) start(logName string) *exec.Cmd {
 	return cmd
 }
 
-// waitHeight polls the node until it reports at least height h.
+// waitHeight polls the node (through client.Status) until it reports at least
+// height h, and returns that status.
 func waitHeight(t *testing.T, c *client.Client, h int64, d time.Duration) *client.Status {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		st, err := c.Status(ctx)
-		cancel()
-		if err == nil && st.Height >= h {
-			return st
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var st *client.Status
+	if err := testutil.Poll(ctx, fmt.Sprintf("height %d", h), func(ctx context.Context) error {
+		s, err := c.Status(ctx)
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node did not reach height %d within %s (last: %+v, %v)", h, d, st, err)
+		if s.Height < h {
+			return fmt.Errorf("at height %d", s.Height)
 		}
-		time.Sleep(100 * time.Millisecond)
+		st = s
+		return nil
+	}); err != nil {
+		t.Fatalf("node did not reach height %d within %s: %v", h, d, err)
 	}
+	return st
 }
 
 // TestEndToEnd builds the binary, runs a one-validator chain, admits a recorder,
@@ -124,7 +121,8 @@ func TestEndToEnd(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	rpcPort, p2pPort, metricsPort := freePort(t), freePort(t), freePort(t)
+	ports := testutil.FreePorts(t, 3)
+	rpcPort, p2pPort, metricsPort := ports[0], ports[1], ports[2]
 	c := &cli{t: t, bin: bin, home: filepath.Join(dir, "home"), node: fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)}
 	c.run("init", "--chain-id", "e2e-chain", "--moniker", "e2e")
 	if _, err := c.try("init", "--chain-id", "e2e-chain"); err == nil {
@@ -155,6 +153,11 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The raw CometBFT RPC, for what the client package does not offer.
+	cmt, err := rpchttp.New(c.node, "/websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
 	waitHeight(t, rpc, 0, 30*time.Second)
 
 	// Admit a recorder.
@@ -164,8 +167,8 @@ func TestEndToEnd(t *testing.T) {
 	c.run("tx", "member", "add", key.PubKey, "--roles", "recorder", "--name", "rec", "--org", "Test Org", "--from", "admin", "--wait")
 
 	// A kvstore-style tx is refused with a code, not accepted.
-	res, err := rpc.RPC().BroadcastTxSync(context.Background(), []byte("a=b"))
-	if err != nil || res.Code != app.CodeMalformed || res.Codespace != app.Codespace {
+	res, err := cmt.BroadcastTxSync(context.Background(), []byte("a=b"))
+	if err != nil || res.Code != api.CodeMalformed || res.Codespace != api.Codespace {
 		t.Fatalf("kvstore tx: %+v %v", res, err)
 	}
 
@@ -223,7 +226,7 @@ func TestEndToEnd(t *testing.T) {
 	checkEvents := func(prove bool) {
 		for id, ev := range want {
 			var r struct {
-				Record   app.EventRecord `json:"record"`
+				Record   api.EventRecord `json:"record"`
 				Verified bool            `json:"verified"`
 			}
 			args := []string{"query", "event", id}
@@ -245,7 +248,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// The kv indexer finds events by id over tx_search.
 	for id := range want {
-		sr, err := rpc.RPC().TxSearch(context.Background(), fmt.Sprintf("poaledger.event.id='%s'", id), false, nil, nil, "asc")
+		sr, err := cmt.TxSearch(context.Background(), fmt.Sprintf("poaledger.event.id='%s'", id), false, nil, nil, "asc")
 		if err != nil || sr.TotalCount != 1 {
 			t.Fatalf("tx_search %s: %v %+v", id, err, sr)
 		}
@@ -274,7 +277,7 @@ func TestEndToEnd(t *testing.T) {
 	node = c.start("node-restart.log")
 	after := waitHeight(t, rpc, before.Height, 60*time.Second)
 	h := before.Height
-	blk, err := rpc.RPC().Block(context.Background(), &h)
+	blk, err := cmt.Block(context.Background(), &h)
 	if err != nil {
 		t.Fatal(err)
 	}
