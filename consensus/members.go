@@ -106,3 +106,60 @@ func CheckGenesis(members []Member) error {
 	}
 	return nil
 }
+
+// ErrTooManyMembers is returned when admitting a member would pass max_members.
+var ErrTooManyMembers = errors.New("consensus: too many members")
+
+// CheckSetRoles decides whether target's roles may become roles: target must be
+// active, the roles known, and the change must not take the authority role from
+// the last active authority.
+func CheckSetRoles(ms Members, target Member, roles []string) error {
+	if !target.Active {
+		return fmt.Errorf("%w: %s", ErrAlreadyRevoked, target.Address)
+	}
+	if len(roles) == 0 {
+		return fmt.Errorf("%w: no roles for %s", ErrUnknownRole, target.Address)
+	}
+	for _, r := range roles {
+		if !ValidRole(r) {
+			return fmt.Errorf("%w %q", ErrUnknownRole, r)
+		}
+	}
+	if !target.IsAuthority() || slices.Contains(roles, RoleAuthority) {
+		return nil
+	}
+	ok, err := hasOtherAuthority(ms, target.Address)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s is the last active authority; it must keep the authority role", ErrLastAuthority, target.Address)
+	}
+	return nil
+}
+
+// CheckAdmit decides whether one more member may be admitted: fewer than
+// maxMembers members (active or revoked: records stay) exist.
+func CheckAdmit(ms Members, maxMembers int) error {
+	n := 0
+	if err := ms.EachMember(func(Member) error { n++; return nil }); err != nil {
+		return err
+	}
+	if n >= maxMembers {
+		return fmt.Errorf("%w: %d members, max_members %d", ErrTooManyMembers, n, maxMembers)
+	}
+	return nil
+}
+
+// ActiveAuthorityList returns the addresses of the active authorities, in the
+// order EachMember visits them (ascending address for the app).
+func ActiveAuthorityList(ms Members) ([]string, error) {
+	var out []string
+	err := ms.EachMember(func(m Member) error {
+		if m.IsAuthority() {
+			out = append(out, m.Address)
+		}
+		return nil
+	})
+	return out, err
+}
