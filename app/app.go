@@ -62,6 +62,8 @@ type App struct {
 	checkedCache *lru.Cache[string, *checked]
 	// wrapView is a test seam: every view the app reads passes through it.
 	wrapView func(ledger.View) ledger.View
+	// signing is the node-local signing record of the validators.
+	signing signingRecord
 	// decodes counts full decodes (decode, signature, parse) of txs: with the
 	// cache, once per tx per node. Observed by tests; never reaches state.
 	decodes uint64
@@ -93,6 +95,7 @@ func New(store *ledger.Store, opts Options) (*App, error) {
 	if a.metrics == nil {
 		a.metrics = NopMetrics()
 	}
+	a.signing.metrics = a.metrics
 	if opts.SigCacheSize > 0 {
 		c, err := lru.New[string, *checked](opts.SigCacheSize)
 		if err != nil {
@@ -165,6 +168,15 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	}
 	for _, vu := range req.Validators {
 		if err := a.putValidator(vu); err != nil {
+			return nil, err
+		}
+	}
+	if cp := req.ConsensusParams; cp != nil && cp.Validator != nil {
+		types, err := json.Marshal(cp.Validator.PubKeyTypes)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.store.Set(api.MetaKeyTypesKey, types); err != nil {
 			return nil, err
 		}
 	}

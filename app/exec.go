@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -59,7 +60,10 @@ func (a *App) decode(raw []byte, h []byte) (*checked, *txError) {
 	}
 	kind := body.Msg.Kind()
 	r, ok := registry[kind]
-	if !ok {
+	switch {
+	case !ok && slices.Contains(retiredKinds, kind):
+		return nil, errRetired
+	case !ok:
 		return nil, refuse(api.CodeInvalidMessage, fmt.Sprintf("message kind %q not supported", kind))
 	}
 	c := &checked{body: body, route: r, addr: tx.Address(ed25519.PublicKey(env.PubKey)), hash: h}
@@ -270,13 +274,20 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		a.metrics.txDelivered(res.Code)
 	}
 	a.metrics.eventsRecorded(b.events)
+	updates, govEvents, err := a.endBlock(b)
+	if err != nil {
+		a.logger.Error("CONSENSUS HALT: cannot decide proposals", "height", req.Height, "err", err)
+		return nil, err
+	}
 	if err := a.finishBlock(b, req.Misbehavior); err != nil {
 		a.logger.Error("CONSENSUS HALT: cannot write block state", "height", req.Height, "err", err)
 		return nil, err
 	}
 	a.pendingHash = a.store.WorkingHash()
 	a.pendingHeight = req.Height
-	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: a.pendingHash}, nil
+	a.signing.record(req.Height, req.DecidedLastCommit)
+	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: a.pendingHash,
+		ValidatorUpdates: updates, Events: govEvents}, nil
 }
 
 // deliverTx executes one tx of the block. Once the signer is authorised (an

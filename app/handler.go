@@ -15,9 +15,13 @@ import (
 // here, its handler file and its tests (ARCHITECTURE.md has the checklist).
 var registry = map[string]route{
 	tx.KindRecordEvents: recordEvents,
-	tx.KindAddMember:    addMember,
-	tx.KindRevokeMember: revokeMember,
+	tx.KindPropose:      propose,
+	tx.KindVote:         vote,
 }
+
+// retiredKinds still decode (old encodings never change meaning) but are
+// refused: member changes go through governance since proposals arrived.
+var retiredKinds = []string{tx.KindAddMember, tx.KindRevokeMember}
 
 // txCtx is what a handler knows of the authenticated tx carrying its message.
 type txCtx struct {

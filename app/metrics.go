@@ -21,7 +21,12 @@ type Metrics struct {
 	Validators     prometheus.Gauge
 	Members        prometheus.Gauge
 	BlockSeconds   prometheus.Histogram
-	CommitSeconds  prometheus.Histogram
+	// ValidatorSigned / ValidatorMissed: commits each validator signed / missed
+	// over the last SigningWindow blocks this node executed.
+	ValidatorSigned *prometheus.GaugeVec
+	ValidatorMissed *prometheus.GaugeVec
+	OpenProposals   prometheus.Gauge
+	CommitSeconds   prometheus.Histogram
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil: not registered).
@@ -43,12 +48,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Member accounts (active and revoked) at the last committed height."}),
 		BlockSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: MetricsNamespace, Name: "block_execution_seconds",
 			Help: "Time spent in FinalizeBlock.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
+		ValidatorSigned: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: MetricsNamespace, Name: "validator_signed_blocks",
+			Help: "Commits the validator signed among the last 100 this node executed."}, []string{"validator"}),
+		ValidatorMissed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: MetricsNamespace, Name: "validator_missed_blocks",
+			Help: "Commits the validator missed among the last 100 this node executed."}, []string{"validator"}),
+		OpenProposals: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: MetricsNamespace, Name: "open_proposals",
+			Help: "Governance proposals open at the last committed height."}),
 		CommitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: MetricsNamespace, Name: "commit_seconds",
 			Help: "Time spent in Commit (persisting the ledger version).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.TxsChecked, m.TxsDelivered, m.EventsRecorded, m.LedgerHeight, m.LedgerEvents,
-			m.Validators, m.Members, m.BlockSeconds, m.CommitSeconds)
+			m.Validators, m.Members, m.BlockSeconds, m.CommitSeconds, m.ValidatorSigned, m.ValidatorMissed, m.OpenProposals)
 	}
 	return m
 }
@@ -70,6 +81,7 @@ func (m *Metrics) setLedger(s *ledger.Store, version int64) {
 	}
 	m.Validators.Set(float64(countPrefix(s, version, api.PrefixValidator)))
 	m.Members.Set(float64(countPrefix(s, version, api.PrefixMember)))
+	m.OpenProposals.Set(float64(countPrefix(s, version, api.PrefixOpenProposal)))
 }
 
 func countPrefix(s *ledger.Store, version int64, prefix byte) int {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -13,71 +12,6 @@ import (
 	"github.com/poaledger/poaledger/consensus"
 	"github.com/poaledger/poaledger/ledger"
 )
-
-// addMember admits a new member account (authority only).
-var addMember = handler[*tx.AddMember, *tx.AddMember]{
-	Role:      consensus.RoleAuthority,
-	Stateless: func(_ api.Params, m *tx.AddMember) (*tx.AddMember, *txError) { return m, nil }, // tx.Body.ValidateBasic covers it
-	Check: func(v ledger.View, _ *txCtx, m *tx.AddMember) *txError {
-		addr := tx.Address(m.PubKey)
-		ok, err := v.Has(api.MemberKey(addr))
-		if err != nil {
-			return refuse(api.CodeInternal, "read member: "+err.Error())
-		}
-		if ok {
-			return refuse(api.CodeDuplicate, fmt.Sprintf("member %s already exists", tx.AddressString(addr)))
-		}
-		return nil
-	},
-	Execute: func(b *block, _ *txCtx, m *tx.AddMember) ([]abci.Event, error) {
-		mb := newMember(m.PubKey, m.Name, m.Organisation, m.Roles, b.height)
-		if err := putMember(b.store, mb); err != nil {
-			return nil, err
-		}
-		return []abci.Event{memberEvent(mb.Address, "add")}, nil
-	},
-}
-
-// revokeMember revokes an active member (authority only), never the last active
-// authority (consensus.CheckRevoke).
-var revokeMember = handler[*tx.RevokeMember, []byte]{
-	Role:      consensus.RoleAuthority,
-	Stateless: func(_ api.Params, m *tx.RevokeMember) ([]byte, *txError) { return m.Address, nil },
-	Check: func(v ledger.View, _ *txCtx, addr []byte) *txError {
-		target, err := getMember(v, addr)
-		if err != nil {
-			return refuse(api.CodeInternal, "read member: "+err.Error())
-		}
-		if target == nil {
-			return refuse(api.CodeInvalidMessage, fmt.Sprintf("member %s does not exist", tx.AddressString(addr)))
-		}
-		err = consensus.CheckRevoke(memberSet{v}, ruleMember(*target))
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, consensus.ErrAlreadyRevoked):
-			return refuse(api.CodeDuplicate, fmt.Sprintf("member %s is already revoked", target.Address))
-		case errors.Is(err, consensus.ErrLastAuthority):
-			return refuse(api.CodeInvalidMessage, fmt.Sprintf("member %s is the last active authority; revoking it would leave nobody to govern", target.Address))
-		default:
-			return refuse(api.CodeInternal, "read members: "+err.Error())
-		}
-	},
-	Execute: func(b *block, _ *txCtx, addr []byte) ([]abci.Event, error) {
-		mb, err := getMember(b.store.Working(), addr)
-		if err != nil {
-			return nil, err
-		}
-		if mb == nil {
-			return nil, fmt.Errorf("member %s vanished between check and execute", tx.AddressString(addr))
-		}
-		mb.Status, mb.UpdatedHeight = api.StatusRevoked, b.height
-		if err := putMember(b.store, *mb); err != nil {
-			return nil, err
-		}
-		return []abci.Event{memberEvent(mb.Address, "revoke")}, nil
-	},
-}
 
 // memberSet is the member state of a view, as the PoA rules read it.
 type memberSet struct{ v ledger.View }

@@ -38,7 +38,7 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 	q := &querier{a: a, v: v, height: height, prove: req.Prove}
 	// Only the list paths take a query string: event ids (CBV 2.0 hash ids) contain '?'.
 	path, rawQuery := req.Path, ""
-	for _, list := range []string{api.PathMembers, api.PathValidators, api.PathMisbehaviour} {
+	for _, list := range []string{api.PathMembers, api.PathValidators, api.PathMisbehaviour, api.PathProposals} {
 		if strings.HasPrefix(path, list+"?") {
 			path, rawQuery, _ = strings.Cut(path, "?")
 		}
@@ -59,8 +59,14 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		res = q.validators(rawQuery)
 	case path == api.PathMisbehaviour:
 		res = q.misbehaviour(rawQuery)
+	case strings.HasPrefix(path, api.PathProposal):
+		res = q.proposal(strings.TrimPrefix(path, api.PathProposal))
+	case path == api.PathProposals:
+		res = q.proposals(rawQuery)
+	case path == api.PathSigning:
+		res = q.signingList()
 	default:
-		res = qerr(api.CodeBadQuery, height, fmt.Sprintf("unknown query path %q; paths: /event/<id>, /member/<address>, /members, /nonce/<address>, /params, /validators, /misbehaviour", req.Path))
+		res = qerr(api.CodeBadQuery, height, fmt.Sprintf("unknown query path %q; paths: /event/<id>, /member/<address>, /members, /nonce/<address>, /params, /validators, /misbehaviour, /proposal/<id>, /proposals, /signing", req.Path))
 	}
 	res.Height = height
 	return res, nil
@@ -169,20 +175,32 @@ func (q *querier) nonce(addrStr string) *abci.ResponseQuery {
 	return res
 }
 
+// listPage is one page of a list: the key it starts at (the cursor, or the
+// prefix on the first page), its items and the next page's first key (nil when
+// done).
+type listPage struct {
+	prefix, start []byte
+	items         []ledger.KV
+	next          []byte
+}
+
+// nextCursor is the hex cursor of the following page ("" when done).
+func (p listPage) nextCursor() string { return hex.EncodeToString(p.next) }
+
 // page reads one page of a list under prefix, as asked by rawQuery
 // (cursor=<hex key>&limit=<n>): items in key order from the cursor, at most
 // min(limit, MaxPageItems), and the cursor of the next page ("" when done). No
 // list is ever cut short silently: a client follows next until it is empty.
-func (q *querier) page(prefix byte, what, rawQuery string) ([]ledger.KV, string, *abci.ResponseQuery) {
+func (q *querier) page(prefix byte, what, rawQuery string) (listPage, *abci.ResponseQuery) {
 	vals, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return nil, "", qerr(api.CodeBadQuery, q.height, "query string: "+err.Error())
+		return listPage{}, qerr(api.CodeBadQuery, q.height, "query string: "+err.Error())
 	}
 	limit := q.a.opts.MaxPageItems
 	if s := vals.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return nil, "", qerr(api.CodeBadQuery, q.height, fmt.Sprintf("limit %q: want a positive integer", s))
+			return listPage{}, qerr(api.CodeBadQuery, q.height, fmt.Sprintf("limit %q: want a positive integer", s))
 		}
 		limit = min(n, limit)
 	}
@@ -190,22 +208,22 @@ func (q *querier) page(prefix byte, what, rawQuery string) ([]ledger.KV, string,
 	if s := vals.Get("cursor"); s != "" {
 		c, err := hex.DecodeString(s)
 		if err != nil || len(c) == 0 || c[0] != prefix {
-			return nil, "", qerr(api.CodeBadQuery, q.height, fmt.Sprintf("cursor %q is not a %s cursor", s, what))
+			return listPage{}, qerr(api.CodeBadQuery, q.height, fmt.Sprintf("cursor %q is not a %s cursor", s, what))
 		}
 		cursor = c
 	}
 	items, next, err := q.v.Iterate([]byte{prefix}, cursor, limit)
 	if err != nil {
 		if errors.Is(err, ledger.ErrVersionNotFound) {
-			return nil, "", qerr(api.CodeBadQuery, q.height, err.Error())
+			return listPage{}, qerr(api.CodeBadQuery, q.height, err.Error())
 		}
-		return nil, "", qerr(api.CodeInternal, q.height, err.Error())
+		return listPage{}, qerr(api.CodeInternal, q.height, err.Error())
 	}
-	var nextHex string
-	if next != nil {
-		nextHex = hex.EncodeToString(next)
+	start := cursor
+	if start == nil {
+		start = []byte{prefix}
 	}
-	return items, nextHex, nil
+	return listPage{prefix: []byte{prefix}, start: start, items: items, next: next}, nil
 }
 
 func values(items []ledger.KV) []json.RawMessage {
@@ -217,41 +235,48 @@ func values(items []ledger.KV) []json.RawMessage {
 }
 
 func (q *querier) members(rawQuery string) *abci.ResponseQuery {
-	items, next, res := q.page(api.PrefixMember, "member", rawQuery)
+	pg, res := q.page(api.PrefixMember, "member", rawQuery)
 	if res != nil {
 		return res
 	}
-	return q.list(items, api.MemberPage{Members: values(items), Next: next})
+	return q.list(pg, api.MemberPage{Members: values(pg.items), Next: pg.nextCursor()})
 }
 
 func (q *querier) validators(rawQuery string) *abci.ResponseQuery {
-	items, next, res := q.page(api.PrefixValidator, "validator", rawQuery)
+	pg, res := q.page(api.PrefixValidator, "validator", rawQuery)
 	if res != nil {
 		return res
 	}
-	return q.list(items, api.ValidatorList{Validators: values(items), Next: next})
+	return q.list(pg, api.ValidatorList{Validators: values(pg.items), Next: pg.nextCursor()})
 }
 
 func (q *querier) misbehaviour(rawQuery string) *abci.ResponseQuery {
-	items, next, res := q.page(api.PrefixMisbehaviour, "misbehaviour", rawQuery)
+	pg, res := q.page(api.PrefixMisbehaviour, "misbehaviour", rawQuery)
 	if res != nil {
 		return res
 	}
-	return q.list(items, api.MisbehaviourList{Misbehaviour: values(items), Next: next})
+	return q.list(pg, api.MisbehaviourList{Misbehaviour: values(pg.items), Next: pg.nextCursor()})
 }
 
-// list encodes v and, with prove, adds one existence proof per item (each item is
-// provable; completeness of the page is not).
-func (q *querier) list(items []ledger.KV, v any) *abci.ResponseQuery {
+// list encodes v and, with prove, adds one existence proof per item, then one
+// non-existence proof per gap of the page (api.PageGaps), which together prove
+// the page complete: no key of the list lies between its start, its items and the
+// next page's cursor (or the end of the list).
+func (q *querier) list(pg listPage, v any) *abci.ResponseQuery {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return qerr(api.CodeInternal, q.height, err.Error())
 	}
 	res := &abci.ResponseQuery{Value: b}
 	if q.prove {
-		ops := make([]cmtcrypto.ProofOp, 0, len(items))
-		for _, kv := range items {
-			op, err := q.proofOp(kv.Key)
+		keys := make([][]byte, len(pg.items))
+		for i, kv := range pg.items {
+			keys[i] = kv.Key
+		}
+		prove := append(keys, api.PageGapKeys(pg.prefix, pg.start, keys, pg.next)...)
+		ops := make([]cmtcrypto.ProofOp, 0, len(prove))
+		for _, key := range prove {
+			op, err := q.proofOp(key)
 			if err != nil {
 				return qerr(api.CodeInternal, q.height, "proof: "+err.Error())
 			}
@@ -260,4 +285,33 @@ func (q *querier) list(items []ledger.KV, v any) *abci.ResponseQuery {
 		res.ProofOps = &cmtcrypto.ProofOps{Ops: ops}
 	}
 	return res
+}
+
+func (q *querier) proposal(idStr string) *abci.ResponseQuery {
+	id, err := strconv.ParseUint(idStr, 10, 64)
+	if err != nil || id == 0 {
+		return qerr(api.CodeBadQuery, q.height, fmt.Sprintf("proposal id %q: want a positive integer", idStr))
+	}
+	return q.single(api.ProposalKey(id), fmt.Sprintf("proposal %d", id))
+}
+
+func (q *querier) proposals(rawQuery string) *abci.ResponseQuery {
+	pg, res := q.page(api.PrefixProposal, "proposal", rawQuery)
+	if res != nil {
+		return res
+	}
+	return q.list(pg, api.ProposalPage{Proposals: values(pg.items), Next: pg.nextCursor()})
+}
+
+// signingList answers /signing from the node's own observation: it is not
+// state, so it cannot be proven.
+func (q *querier) signingList() *abci.ResponseQuery {
+	if q.prove {
+		return qerr(api.CodeBadQuery, q.height, "/signing is this node's own observation, not ledger state: it cannot be proven (ask without prove)")
+	}
+	b, err := json.Marshal(api.SigningList{Signing: q.a.signing.list()})
+	if err != nil {
+		return qerr(api.CodeInternal, q.height, err.Error())
+	}
+	return &abci.ResponseQuery{Value: b}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/app/tx"
+	"github.com/poaledger/poaledger/consensus"
 	"github.com/poaledger/poaledger/ledger"
 )
 
@@ -27,13 +28,12 @@ func TestRefusedTxUsesNonceNoReplay(t *testing.T) {
 	h := newHarness(t, "")
 	h.block()
 	x := testKey("x")
-	revoke := h.sign(admin, &tx.RevokeMember{Address: tx.Address(pubOf(x))})
+	revoke := h.sign(admin, &tx.Propose{Action: &tx.RevokeMember{Address: tx.Address(pubOf(x))}})
 	if r := h.block(revoke)[0]; r.Code != api.CodeInvalidMessage {
 		t.Fatalf("revoke of a non-member: %d %s", r.Code, r.Log)
 	}
-	if r := h.block(h.sign(admin, &tx.AddMember{PubKey: pubOf(x), Roles: []string{"recorder"}})); r[0].Code != api.CodeOK {
-		t.Fatalf("add: %d %s (the refused revoke must have used nonce 0)", r[0].Code, r[0].Log)
-	}
+	// The refused revoke used admin's nonce 0: this proposal takes nonce 1.
+	h.govern(&tx.AddMember{PubKey: pubOf(x), Roles: []string{"recorder"}}, consensus.StatusPassed)
 	if r := h.check(revoke); r.Code != api.CodeBadNonce {
 		t.Fatalf("replay in CheckTx: %d %s", r.Code, r.Log)
 	}
@@ -168,8 +168,8 @@ func TestListQueriesPage(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := len(p.Validators) + len(p.Misbehaviour) + len(p.Members)
-			if n > 2 || len(q.ProofOps.Ops) != n {
-				t.Fatalf("%s: %d items, %d proofs; cap 2, one proof each", path, n, len(q.ProofOps.Ops))
+			if n > 2 || len(q.ProofOps.Ops) < n {
+				t.Fatalf("%s: %d items, %d proofs; cap 2, a proof for each", path, n, len(q.ProofOps.Ops))
 			}
 			seen, pages = seen+n, pages+1
 			if p.Next == "" {

@@ -18,13 +18,37 @@ func TestParamsRoundTrip(t *testing.T) {
 		t.Fatalf("DecodeParams(Encode(%+v)) = %+v, %v", p, got, err)
 	}
 	// Canonical: field order fixed, integers as JSON numbers.
-	want := `{"max_events_per_tx":1000,"max_event_bytes":65536,"max_events_per_signer_block":2000}`
+	want := `{"max_events_per_tx":1000,"max_event_bytes":65536,"max_events_per_signer_block":2000,` +
+		`"vote_threshold_percent":50,"proposal_lifetime_blocks":100000,"max_validators":100,"max_members":10000}`
 	if string(p.Encode()) != want {
 		t.Fatalf("Encode = %s, want %s", p.Encode(), want)
 	}
 }
 
+func TestParamsSet(t *testing.T) {
+	p := DefaultParams()
+	for _, name := range ParamNames() {
+		if _, err := p.Set(name, 1); err != nil && name != "max_event_bytes" && name != "max_events_per_signer_block" {
+			t.Errorf("Set(%s, 1): %v", name, err)
+		}
+	}
+	q, err := p.Set("vote_threshold_percent", 66)
+	if err != nil || q.VoteThresholdPercent != 66 || p.VoteThresholdPercent != 50 {
+		t.Fatalf("Set = %+v, %v (and must not change p)", q, err)
+	}
+	for _, c := range []struct {
+		name  string
+		value uint64
+	}{{"vote_threshold_percent", 100}, {"vote_threshold_percent", 0}, {"max_validators", 0}, {"proposal_lifetime_blocks", 0},
+		{"max_members", MaxMembersLimit + 1}, {"max_events_per_tx", 5000}, {"nope", 1}} {
+		if _, err := p.Set(c.name, c.value); err == nil {
+			t.Errorf("Set(%s, %d) accepted", c.name, c.value)
+		}
+	}
+}
+
 func TestDecodeParamsRefuses(t *testing.T) {
+	gov := `,"vote_threshold_percent":50,"proposal_lifetime_blocks":10,"max_validators":10,"max_members":10}`
 	cases := map[string]string{
 		"not json":          `max=1`,
 		"decimal strings":   `{"max_events_per_tx":"1000","max_event_bytes":"65536"}`,
@@ -34,10 +58,11 @@ func TestDecodeParamsRefuses(t *testing.T) {
 		"negative":          `{"max_events_per_tx":-1,"max_event_bytes":65536,"max_events_per_signer_block":2000}`,
 		"zero events":       `{"max_events_per_tx":0,"max_event_bytes":65536,"max_events_per_signer_block":2000}`,
 		"over tx bound":     `{"max_events_per_tx":1001,"max_event_bytes":65536,"max_events_per_signer_block":2000}`,
-		"event bytes bound": `{"max_events_per_tx":1,"max_event_bytes":65537,"max_events_per_signer_block":2000}`,
-		"quota under tx":    `{"max_events_per_tx":10,"max_event_bytes":2,"max_events_per_signer_block":9}`,
-		"quota over bound":  `{"max_events_per_tx":10,"max_event_bytes":2,"max_events_per_signer_block":1000001}`,
-		"trailing data":     `{"max_events_per_tx":1,"max_event_bytes":2,"max_events_per_signer_block":2} {}`,
+		"event bytes bound": `{"max_events_per_tx":1,"max_event_bytes":65537,"max_events_per_signer_block":2000` + gov,
+		"quota under tx":    `{"max_events_per_tx":10,"max_event_bytes":2,"max_events_per_signer_block":9` + gov,
+		"quota over bound":  `{"max_events_per_tx":10,"max_event_bytes":2,"max_events_per_signer_block":1000001` + gov,
+		"trailing data":     `{"max_events_per_tx":1,"max_event_bytes":2,"max_events_per_signer_block":2` + gov + ` {}`,
+		"no governance":     `{"max_events_per_tx":1,"max_event_bytes":2,"max_events_per_signer_block":2}`,
 		"empty":             ``,
 		"null":              `null`,
 	}

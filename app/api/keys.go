@@ -18,13 +18,28 @@ const (
 	PrefixParams       byte = 0x08 // ParamsKey -> Params JSON (mutable, governance only)
 	PrefixMeta         byte = 0x09 // meta name -> value (mutable)
 	PrefixMisbehaviour byte = 0x0A // height(8 BE) index(4 BE) -> Misbehaviour JSON (write-once)
+	PrefixOpenProposal byte = 0x0B // id(8 BE) -> 0x01 while the proposal is open (mutable)
 )
 
 // Meta keys.
 var (
 	MetaChainIDKey = []byte{PrefixMeta, 'c', 'h', 'a', 'i', 'n', '_', 'i', 'd'}
 	MetaNextSeqKey = []byte{PrefixMeta, 'n', 'e', 'x', 't', '_', 's', 'e', 'q'}
+	// MetaNextProposalKey holds the id the next proposal gets (uint64 BE; 1 first).
+	MetaNextProposalKey = []byte("\x09next_proposal")
+	// MetaKeyTypesKey holds the validator key types genesis allows (JSON array).
+	MetaKeyTypesKey = []byte("\x09validator_key_types")
 )
+
+// ProposalKey is the key of proposal id (value: Proposal JSON).
+func ProposalKey(id uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{PrefixProposal}, id)
+}
+
+// OpenProposalKey is the key of proposal id in the index of open proposals.
+func OpenProposalKey(id uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{PrefixOpenProposal}, id)
+}
 
 // WriteOncePrefixes are the key prefixes whose records are never overwritten or
 // deleted; the ledger enforces it (ledger.Options.WriteOncePrefixes).

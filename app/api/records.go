@@ -2,6 +2,8 @@ package api
 
 import (
 	"encoding/json"
+
+	"github.com/poaledger/poaledger/consensus"
 )
 
 // Member status values.
@@ -69,6 +71,49 @@ type Validator struct {
 	Address string `json:"address"`
 	Power   int64  `json:"power"`
 	Name    string `json:"name,omitempty"`
+	// Operator is the address of the member that runs it (validators added by
+	// governance; genesis validators have none).
+	Operator string `json:"operator,omitempty"`
+}
+
+// Proposal is a governance proposal as stored under ProposalKey: the rules'
+// record (id, kind, proposer, ballots, status, heights, note) and the change.
+type Proposal struct {
+	consensus.Proposal
+	Action         ProposalAction `json:"action"`
+	Reason         string         `json:"reason,omitempty"`
+	EvidenceHeight uint64         `json:"evidence_height,omitempty"`
+	EvidenceNumber uint64         `json:"evidence_number,omitempty"`
+}
+
+// ProposalAction is the change a proposal asks for; which fields are set
+// depends on Proposal.Kind: add_member (pubkey, name, organisation, roles),
+// revoke_member (address), set_roles (address, roles), add_validator (pubkey,
+// power, name, operator), remove_validator (pubkey), set_power (pubkey, power),
+// set_param (param, value).
+type ProposalAction struct {
+	PubKey       []byte   `json:"pubkey,omitempty"`
+	Address      string   `json:"address,omitempty"`
+	Name         string   `json:"name,omitempty"`
+	Organisation string   `json:"organisation,omitempty"`
+	Roles        []string `json:"roles,omitempty"`
+	Power        uint64   `json:"power,omitempty"`
+	Operator     string   `json:"operator,omitempty"`
+	Param        string   `json:"param,omitempty"`
+	Value        uint64   `json:"value,omitempty"`
+}
+
+// Signing is one validator's signing record over the last Window blocks this
+// node executed (node-local, from each block's last-commit info; not state,
+// not provable).
+type Signing struct {
+	Address string `json:"address"`
+	Power   int64  `json:"power"`
+	Signed  int    `json:"signed"`
+	Missed  int    `json:"missed"`
+	Window  int    `json:"window"`
+	// LastHeight is the height of the last commit counted.
+	LastHeight int64 `json:"last_height"`
 }
 
 // Misbehaviour is evidence reported by CometBFT in FinalizeBlock.
@@ -85,11 +130,14 @@ type Misbehaviour struct {
 // ABCI event types and attribute keys the app emits (indexed by CometBFT's kv
 // indexer, and read by clients from tx results).
 const (
-	EventTypeEvent  = "poaledger.event"
-	EventTypeMember = "poaledger.member"
-	AttrID          = "id"
-	AttrSubmitter   = "submitter"
-	AttrEPC         = "epc"
-	AttrAddress     = "address"
-	AttrAction      = "action"
+	EventTypeEvent    = "poaledger.event"
+	EventTypeMember   = "poaledger.member"
+	EventTypeProposal = "poaledger.proposal"
+	AttrStatus        = "status"
+	AttrKind          = "kind"
+	AttrID            = "id"
+	AttrSubmitter     = "submitter"
+	AttrEPC           = "epc"
+	AttrAddress       = "address"
+	AttrAction        = "action"
 )

@@ -18,7 +18,8 @@ const (
 	fieldBodyRecordEvents protowire.Number = 10
 	fieldBodyAddMember    protowire.Number = 11
 	fieldBodyRevokeMember protowire.Number = 12
-	// Governance Propose/Vote will take 13, 14, ...
+	fieldBodyPropose      protowire.Number = 13
+	fieldBodyVote         protowire.Number = 14
 
 	fieldRecordEventsEvents protowire.Number = 1
 
@@ -53,6 +54,8 @@ var msgDecoders = map[protowire.Number]func([]byte) (Msg, error){
 	fieldBodyRecordEvents: func(b []byte) (Msg, error) { return decodeRecordEvents(b) },
 	fieldBodyAddMember:    func(b []byte) (Msg, error) { return decodeAddMember(b) },
 	fieldBodyRevokeMember: func(b []byte) (Msg, error) { return decodeRevokeMember(b) },
+	fieldBodyPropose:      func(b []byte) (Msg, error) { return decodePropose(b) },
+	fieldBodyVote:         func(b []byte) (Msg, error) { return decodeVote(b) },
 }
 
 func makeBodySchema() schema {

@@ -5,7 +5,8 @@
 //
 // A transaction is an Envelope {body, pub_key, signature} in Protocol Buffers
 // wire format; body holds the bytes of a Body {chain_id, nonce, msg} where msg
-// is exactly one of RecordEvents, AddMember or RevokeMember. tx.proto in this
+// is exactly one of RecordEvents, Propose, Vote (and the retired
+// AddMember, RevokeMember, which still decode but the app refuses). tx.proto in this
 // directory is the schema and the specification. No code is generated from
 // it: the encoder and decoder are written by hand with protowire so that the
 // decoder can be strict.

@@ -72,6 +72,20 @@ func sampleBodies() map[string]*Body {
 		"empty_add_member": {ChainID: "x", Msg: &AddMember{Roles: []string{""}}},
 		"no_events":        {ChainID: "x", Msg: &RecordEvents{}},
 		"unicode_member":   {ChainID: "x", Msg: &AddMember{Name: "Zoë ÆØÅ", Organisation: "日本", Roles: []string{"recorder"}}},
+		"propose_add_member": {ChainID: testChainID, Nonce: 3, Msg: &Propose{Action: &AddMember{
+			PubKey: pubKey(3), Name: "Bo", Roles: []string{consensus.RoleRecorder}}, Reason: "new site"}},
+		"propose_revoke": {ChainID: testChainID, Nonce: 4, Msg: &Propose{Action: &RevokeMember{Address: Address(pubKey(2))},
+			Reason: "double signed", EvidenceHeight: 12, EvidenceNumber: 1}},
+		"propose_set_roles": {ChainID: testChainID, Msg: &Propose{Action: &SetRoles{Address: Address(pubKey(2)),
+			Roles: []string{consensus.RoleAuthority, consensus.RoleRecorder}}}},
+		"propose_add_validator": {ChainID: testChainID, Msg: &Propose{Action: &AddValidator{PubKey: pubKey(5), Power: 3,
+			Name: "val-5", Operator: Address(pubKey(2))}}},
+		"propose_remove_validator": {ChainID: testChainID, Msg: &Propose{Action: &RemoveValidator{PubKey: pubKey(5)}}},
+		"propose_set_power":        {ChainID: testChainID, Msg: &Propose{Action: &SetPower{PubKey: pubKey(5), Power: 1 << 40}}},
+		"propose_set_param":        {ChainID: testChainID, Msg: &Propose{Action: &SetParam{Name: "vote_threshold_percent", Value: 66}}},
+		"vote_yes":                 {ChainID: testChainID, Nonce: 9, Msg: &Vote{ProposalID: 1, Option: VoteYes}},
+		"vote_no":                  {ChainID: testChainID, Msg: &Vote{ProposalID: 1 << 63, Option: VoteNo}},
+		"empty_vote":               {ChainID: "x", Msg: &Vote{}},
 	}
 }
 
@@ -536,6 +550,8 @@ func TestKinds(t *testing.T) {
 		{&RecordEvents{}, "record_events"},
 		{&AddMember{}, "add_member"},
 		{&RevokeMember{}, "revoke_member"},
+		{&Propose{}, "propose"},
+		{&Vote{}, "vote"},
 	} {
 		if got := tt.msg.Kind(); got != tt.want {
 			t.Errorf("%T.Kind() = %q, want %q", tt.msg, got, tt.want)
