@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,12 +32,16 @@ var (
 type Exit struct {
 	Node string
 	Err  error // from exec.Cmd.Wait; nil for exit status 0
+	// Reason is a known cause found in the node's log since it started (its home
+	// locked by another process, a port taken), or "".
+	Reason string
 }
 
 type proc struct {
 	cmd      *exec.Cmd
 	done     chan struct{} // closed when Wait returned
 	err      error         // Wait's result, valid after done
+	reason   string        // exitReason, valid after done
 	log      *os.File
 	expected bool // set before we signal it, so its exit is not reported
 }
@@ -64,41 +69,65 @@ func (c *Cluster) Manifest() *Manifest { return c.m }
 // when nobody reads them).
 func (c *Cluster) Exits() <-chan Exit { return c.exits }
 
-// Start starts node i, appending its output to <home>/node.log.
+// Start starts node i (`poaledger start --home <absolute home>`), appending its
+// output to <home>/node.log, and writes its pid to <home>/node.pid (PIDFile),
+// removed again when the process exits. It refuses (ErrRunning) when the pid file
+// names a live node process for that home, e.g. one run by another supervisor; a
+// stale pid file is replaced. The node is linked to this process: on Linux the
+// kernel sends it SIGTERM when this process dies (Pdeathsig), and on every unix
+// it gets SupervisorEnv so that WatchSupervisor stops it when it is re-parented.
 func (c *Cluster) Start(i int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	name := c.m.Nodes[i].Name
 	if p := c.procs[i]; p != nil && !isDone(p) {
-		return fmt.Errorf("%w: %s", ErrRunning, c.m.Nodes[i].Name)
+		return fmt.Errorf("%w: %s", ErrRunning, name)
+	}
+	if r, _ := checkPIDFile(c.m, i); r != nil {
+		return fmt.Errorf("%w: %s as pid %d (%s)", ErrRunning, name, r.PID, r.PIDFile)
 	}
 	home, err := filepath.Abs(c.m.HomePath(i))
 	if err != nil {
 		return fmt.Errorf("testnet: %w", err)
 	}
-	lf, err := os.OpenFile(filepath.Join(home, LogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	logPath, pidPath := filepath.Join(home, LogFile), filepath.Join(home, PIDFile)
+	lf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("testnet: %w", err)
+	}
+	var logStart int64
+	if st, err := lf.Stat(); err == nil {
+		logStart = st.Size()
 	}
 	cmd := exec.Command(c.exe, "start", "--home", home)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.SysProcAttr = sysProcAttr()
+	cmd.Env = append(os.Environ(), SupervisorEnv+"="+strconv.Itoa(os.Getpid()))
 	if err := cmd.Start(); err != nil {
 		lf.Close()
-		return fmt.Errorf("testnet: start %s: %w", c.m.Nodes[i].Name, err)
+		return fmt.Errorf("testnet: start %s: %w", name, err)
+	}
+	pid := cmd.Process.Pid
+	if err := writePIDFile(pidPath, pid); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		lf.Close()
+		return fmt.Errorf("testnet: start %s: pid file: %w", name, err)
 	}
 	p := &proc{cmd: cmd, done: make(chan struct{}), log: lf}
 	c.procs[i] = p
-	name := c.m.Nodes[i].Name
 	go func() {
 		p.err = cmd.Wait()
 		lf.Close()
+		removePIDFile(pidPath, pid)
+		p.reason = exitReason(logPath, logStart, home)
 		c.mu.Lock()
 		expected := p.expected
 		c.mu.Unlock()
 		close(p.done)
 		if !expected {
 			select {
-			case c.exits <- Exit{Node: name, Err: p.err}:
+			case c.exits <- Exit{Node: name, Err: p.err, Reason: p.reason}:
 			default:
 			}
 		}
@@ -134,6 +163,29 @@ func (c *Cluster) Running(i int) bool {
 	defer c.mu.Unlock()
 	p := c.procs[i]
 	return p != nil && !isDone(p)
+}
+
+// NumRunning is how many nodes' processes are alive.
+func (c *Cluster) NumRunning() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, p := range c.procs {
+		if p != nil && !isDone(p) {
+			n++
+		}
+	}
+	return n
+}
+
+// exitReasonOf is the known cause of node i's last exit ("" if none or running).
+func (c *Cluster) exitReasonOf(i int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.procs[i]; p != nil && isDone(p) {
+		return p.reason
+	}
+	return ""
 }
 
 // PID returns node i's process id, or 0 when it is not running.
@@ -253,7 +305,11 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 				break
 			}
 			if !c.Running(i) {
-				return fmt.Errorf("testnet: %s exited during start-up; see %s", n.Name, filepath.Join(c.m.HomePath(i), LogFile))
+				why := ""
+				if r := c.exitReasonOf(i); r != "" {
+					why = ": " + r
+				}
+				return fmt.Errorf("testnet: %s exited during start-up%s; see %s", n.Name, why, filepath.Join(c.m.HomePath(i), LogFile))
 			}
 			select {
 			case <-ctx.Done():

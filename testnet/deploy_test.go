@@ -4,15 +4,17 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/poaledger/poaledger/internal/testutil"
 )
 
 var metricNameRE = regexp.MustCompile(`\b(?:poaledger|cometbft)_[a-zA-Z0-9_]+`)
@@ -110,17 +112,14 @@ func collectNames(v any, names map[string]bool) {
 }
 
 // scrapeNames returns the sample names a node's /metrics exposes.
-func scrapeNames(t *testing.T, url string) map[string]bool {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+func scrapeNames(ctx context.Context, url string) (map[string]bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("scrape %s: %v", url, err)
+		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}
 	defer res.Body.Close()
 	names := map[string]bool{}
@@ -136,20 +135,24 @@ func scrapeNames(t *testing.T, url string) map[string]bool {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}
-	return names
+	return names, nil
 }
 
 // checkDeployMetrics checks every metric name in the deploy configs is exported
 // by the node at url (a histogram counts through its _bucket/_sum/_count samples).
 func checkDeployMetrics(t *testing.T, url string) {
 	want := deployMetricNames(t)
-	var got map[string]bool
 	var missing []string
-	// Some series appear only once their first value is set; poll briefly.
-	_ = pollUntil(context.Background(), 20*time.Second, func() bool {
-		got = scrapeNames(t, url)
+	// Some series appear only once their first value is set: poll (deadline liveness).
+	ctx, cancel := context.WithTimeout(context.Background(), liveness)
+	defer cancel()
+	err := testutil.Poll(ctx, "scrape "+url, func(ctx context.Context) error {
+		got, err := scrapeNames(ctx, url)
+		if err != nil {
+			return err
+		}
 		missing = missing[:0]
 		for _, n := range want {
 			base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_sum"), "_count")
@@ -157,10 +160,13 @@ func checkDeployMetrics(t *testing.T, url string) {
 				missing = append(missing, n)
 			}
 		}
-		return len(missing) == 0
+		if len(missing) > 0 {
+			return fmt.Errorf("not exported: %v", missing)
+		}
+		return nil
 	})
-	if len(missing) > 0 {
-		t.Fatalf("metrics referenced by deploy/ but not exported by a running node: %v", missing)
+	if err != nil {
+		t.Fatalf("metrics referenced by deploy/ but not exported by a running node: %v", err)
 	}
 	report(t, "deploy configs reference %d metric names, all exported: %s", len(want), strings.Join(want, " "))
 }

@@ -5,6 +5,14 @@
 //
 // Init writes the homes and DIR/testnet.json (the Manifest); Cluster starts
 // each node as its own OS process of the poaledger binary and stops, kills,
-// pauses and resumes them, which is what `poaledger testnet start` and the
+// pauses and resumes them, which is what `poaledger testnet start` (Run) and the
 // fault suite (the package's tests) build on.
+//
+// A node never outlives the process that started it (the supervisor): on Linux
+// the kernel sends it SIGTERM when the supervisor dies (Pdeathsig), and on every
+// unix the node itself (WatchSupervisor, via SupervisorEnv) stops once its parent
+// is no longer the supervisor. While a node runs its pid is in DIR/nodeI/node.pid
+// (PIDFile); Run refuses to start a testnet whose pid files name live node
+// processes of those homes (RunningNodes), or whose ports already answer, and
+// removes stale pid files.
 package testnet

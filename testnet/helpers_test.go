@@ -139,24 +139,32 @@ type blockMeta struct {
 	time          time.Time
 }
 
-// metas returns the block metas of heights [from, to] (at most 20 per call).
+// metas returns the block metas of heights [from, to] (at most 20 per call). A
+// call that fails or lacks a height is retried (testutil.Poll) until ctx, bounded
+// by liveness, ends: the caller asks only for heights the node has.
 func (n *rpcNode) metas(ctx context.Context, from, to int64) (map[int64]blockMeta, error) {
+	ctx, cancel := context.WithTimeout(ctx, liveness)
+	defer cancel()
 	out := make(map[int64]blockMeta, to-from+1)
 	for lo := from; lo <= to; lo += 20 {
 		hi := min(lo+19, to)
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		res, err := n.rpc.BlockchainInfo(cctx, lo, hi)
-		cancel()
+		err := testutil.Poll(ctx, fmt.Sprintf("%s: block metas %d..%d", n.name, lo, hi), func(ctx context.Context) error {
+			res, err := n.rpc.BlockchainInfo(ctx, lo, hi)
+			if err != nil {
+				return err
+			}
+			for _, m := range res.BlockMetas {
+				out[m.Header.Height] = blockMeta{hash: m.BlockID.Hash, appHash: m.Header.AppHash, time: m.Header.Time}
+			}
+			for h := lo; h <= hi; h++ {
+				if _, ok := out[h]; !ok {
+					return fmt.Errorf("no block meta at height %d", h)
+				}
+			}
+			return nil
+		})
 		if err != nil {
-			return nil, fmt.Errorf("%s: blockchain %d..%d: %w", n.name, lo, hi, err)
-		}
-		for _, m := range res.BlockMetas {
-			out[m.Header.Height] = blockMeta{hash: m.BlockID.Hash, appHash: m.Header.AppHash, time: m.Header.Time}
-		}
-	}
-	for h := from; h <= to; h++ {
-		if _, ok := out[h]; !ok {
-			return nil, fmt.Errorf("%s: no block meta at height %d", n.name, h)
+			return nil, err
 		}
 	}
 	return out, nil
@@ -186,6 +194,25 @@ func maxHeight(ctx context.Context, nodes []*rpcNode) int64 {
 	return best
 }
 
+// commonHeight is the lowest latest height of nodes: every one of them has every
+// block up to it, so it is the highest height that can be compared across them.
+// Each node's /status is polled until it answers (deadline liveness).
+func commonHeight(ctx context.Context, nodes []*rpcNode) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, liveness)
+	defer cancel()
+	common := int64(-1)
+	for _, n := range nodes {
+		st, err := testutil.WaitHeight(ctx, n.rpc, 0)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", n.name, err)
+		}
+		if h := st.SyncInfo.LatestBlockHeight; common < 0 || h < common {
+			common = h
+		}
+	}
+	return common, nil
+}
+
 // consistency is what checkConsistency found.
 type consistency struct {
 	common     int64 // heights 1..common compared on every node
@@ -195,9 +222,12 @@ type consistency struct {
 	uniqueOnce int   // events stored exactly once
 }
 
-// checkConsistency compares block and app hashes at every common height of nodes,
-// looks every acknowledged tx up on every node and checks each of its events is
-// stored exactly once. It first waits until every node has the last acked tx's block.
+// checkConsistency compares block and app hashes at every common height of nodes
+// (1 to the lowest latest height among them), looks every acknowledged tx up on
+// every node and checks each of its events is stored exactly once. It first waits
+// until every node has the last acked tx's block. A lookup that fails or finds
+// nothing yet (the tx indexer runs behind the block store) is retried until the
+// check's deadline (liveness); a wrong answer fails at once.
 func checkConsistency(t *testing.T, ctx context.Context, nodes []*rpcNode, acked []ackedTx) consistency {
 	t.Helper()
 	var c consistency
@@ -205,18 +235,12 @@ func checkConsistency(t *testing.T, ctx context.Context, nodes []*rpcNode, acked
 	for _, a := range acked {
 		top = max(top, a.height)
 	}
-	if err := waitHeight(ctx, nodes, top, 60*time.Second); err != nil {
+	if err := waitHeight(ctx, nodes, top, liveness); err != nil {
 		t.Fatalf("before consistency check: %v", err)
 	}
-	c.common = -1
-	for _, n := range nodes {
-		h, _, err := n.height(ctx)
-		if err != nil {
-			t.Fatalf("%s: %v", n.name, err)
-		}
-		if c.common < 0 || h < c.common {
-			c.common = h
-		}
+	var err error
+	if c.common, err = commonHeight(ctx, nodes); err != nil {
+		t.Fatal(err)
 	}
 	ref, err := nodes[0].metas(ctx, 1, c.common)
 	if err != nil {
@@ -235,6 +259,8 @@ func checkConsistency(t *testing.T, ctx context.Context, nodes []*rpcNode, acked
 		}
 	}
 	c.acked = len(acked)
+	lctx, cancel := context.WithTimeout(ctx, liveness)
+	defer cancel()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	foundBy := make([]int, len(acked))
@@ -244,15 +270,23 @@ func checkConsistency(t *testing.T, ctx context.Context, nodes []*rpcNode, acked
 		go func() {
 			defer wg.Done()
 			for i, a := range acked {
-				cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				r, err := n.rpc.Tx(cctx, a.hash, false)
-				cancel()
+				var wrong error
+				err := testutil.Poll(lctx, fmt.Sprintf("%s: acked tx %X (height %d)", n.name, a.hash, a.height), func(ctx context.Context) error {
+					r, err := n.rpc.Tx(ctx, a.hash, false)
+					if err != nil {
+						return err
+					}
+					if r.Height != a.height || r.TxResult.Code != 0 {
+						wrong = fmt.Errorf("%s: tx %X at height %d code %d, acked at %d", n.name, a.hash, r.Height, r.TxResult.Code, a.height)
+					}
+					return nil
+				})
 				mu.Lock()
 				switch {
 				case err != nil:
-					errs = append(errs, fmt.Errorf("%s: acked tx %X (height %d) missing: %w", n.name, a.hash, a.height, err))
-				case r.Height != a.height || r.TxResult.Code != 0:
-					errs = append(errs, fmt.Errorf("%s: tx %X at height %d code %d, acked at %d", n.name, a.hash, r.Height, r.TxResult.Code, a.height))
+					errs = append(errs, fmt.Errorf("missing: %w", err))
+				case wrong != nil:
+					errs = append(errs, wrong)
 				default:
 					foundBy[i]++
 				}
@@ -273,15 +307,23 @@ func checkConsistency(t *testing.T, ctx context.Context, nodes []*rpcNode, acked
 	for _, a := range acked {
 		for _, id := range a.eventIDs {
 			c.events++
-			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			page, perPage := 1, 5
-			res, err := nodes[0].rpc.TxSearch(cctx, fmt.Sprintf("poaledger.event.id='%s'", id), false, &page, &perPage, "asc")
-			cancel()
+			var stored int
+			err := testutil.Poll(lctx, "tx_search event "+id, func(ctx context.Context) error {
+				page, perPage := 1, 5
+				res, err := nodes[0].rpc.TxSearch(ctx, fmt.Sprintf("poaledger.event.id='%s'", id), false, &page, &perPage, "asc")
+				if err != nil {
+					return err
+				}
+				if stored = res.TotalCount; stored == 0 {
+					return errors.New("not indexed yet")
+				}
+				return nil
+			})
 			if err != nil {
-				t.Fatalf("tx_search event %s: %v", id, err)
+				t.Fatal(err)
 			}
-			if res.TotalCount != 1 {
-				t.Fatalf("event %s stored %d times", id, res.TotalCount)
+			if stored != 1 {
+				t.Fatalf("event %s stored %d times", id, stored)
 			}
 			c.uniqueOnce++
 		}

@@ -16,6 +16,12 @@ import (
 	"github.com/poaledger/poaledger/testnet"
 )
 
+// A node started by `testnet start` (testnet.Cluster) carries the supervisor's pid
+// in testnet.SupervisorEnv; it then stops itself cleanly when the supervisor is
+// gone. This is the fallback for unix systems without Linux's Pdeathsig; it does
+// nothing for any other poaledger process.
+func init() { testnet.WatchSupervisor() }
+
 func newTestnetCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "testnet", Short: "Generate and run a local multi-validator testnet",
 		Example: "  poaledger testnet init --validators 4 --output ./localnet && poaledger testnet start ./localnet"}
@@ -97,9 +103,19 @@ func newTestnetStartCmd(g *globals) *cobra.Command {
 		Use:   "start DIR",
 		Short: "Run every node of a testnet as its own process until Ctrl-C",
 		Long: `start runs "poaledger start --home DIR/nodeI" for every node of DIR/testnet.json, each
-logging to DIR/nodeI/node.log, prints the RPC and metrics endpoints, and waits for Ctrl-C
-or SIGTERM; then it stops every node (SIGTERM, SIGKILL after 15 s). A node that dies is
-reported; the others keep running.`,
+logging to DIR/nodeI/node.log with its pid in DIR/nodeI/node.pid, prints the RPC and
+metrics endpoints, and waits for Ctrl-C, SIGTERM or SIGHUP (terminal closed); then it
+stops every node (SIGTERM, SIGKILL after 15 s). A node that dies is reported, with the
+cause when it is a locked home or a taken port; the others keep running, and when none
+is left start exits with status 1.
+
+The nodes die with start however it ends: on Linux the kernel sends each SIGTERM when
+start dies (even by SIGKILL); on other unix systems each node notices within a second
+that its parent is gone and stops itself.
+
+start refuses to run, naming the nodes and their pids, while a pid file in DIR names a
+live node process of that home (another start of the same testnet), or while something
+already listens on the testnet's ports; a stale pid file is removed with a note.`,
 		Example: "  poaledger testnet start ./localnet",
 		Args:    exactArgs(1, "DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -107,7 +123,7 @@ reported; the others keep running.`,
 			if err != nil {
 				return fmt.Errorf("testnet: cannot find own binary: %w", err)
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
 			return testnet.Run(ctx, args[0], exe, cmd.OutOrStdout())
 		},
