@@ -54,9 +54,9 @@ type App struct {
 	logger  log.Logger
 	metrics *Metrics
 
-	// checkNonces is the check-state nonce per signer address, running ahead of the
-	// committed nonce while the mempool holds several txs of one signer. Reset on Commit.
-	checkNonces map[string]uint64
+	// checkNonces holds, per signer address, the nonces of its txs CheckTx accepted
+	// since the last Commit (see checkNonce). Reset on Commit; rebuilt by rechecks.
+	checkNonces map[string]map[uint64]bool
 	// checkedCache holds txs that passed every stateless check, by tx hash; only
 	// authorised signers' txs get in (see remember).
 	checkedCache *lru.Cache[string, *checked]
@@ -88,7 +88,7 @@ func New(store *ledger.Store, opts Options) (*App, error) {
 	case opts.MaxPageItems < 0 || opts.MaxPageItems > ledger.MaxPageItems:
 		return nil, fmt.Errorf("app: MaxPageItems %d outside [1, %d]", opts.MaxPageItems, ledger.MaxPageItems)
 	}
-	a := &App{store: store, opts: opts, logger: opts.Logger, metrics: opts.Metrics, checkNonces: map[string]uint64{}}
+	a := &App{store: store, opts: opts, logger: opts.Logger, metrics: opts.Metrics, checkNonces: map[string]map[uint64]bool{}}
 	if a.logger == nil {
 		a.logger = log.NewNopLogger()
 	}
@@ -204,9 +204,12 @@ func (a *App) putValidator(vu abci.ValidatorUpdate) error {
 }
 
 // PrepareProposal builds the block from the mempool's txs (in mempool order)
-// within MaxTxBytes, with two rules FinalizeBlock would otherwise enforce by
+// within MaxTxBytes, with the rules FinalizeBlock would otherwise enforce by
 // refusing valid txs:
-//   - each signer's txs go in nonce order (peers can deliver them out of order);
+//   - each signer's txs go in nonce order (peers can deliver them out of order),
+//     and only a run of consecutive nonces from the signer's committed nonce:
+//     a tx after a gap waits for the missing one, a stale or repeated nonce is
+//     left out;
 //   - a signer gets at most Params.MaxEventsPerSignerBlock events; its txs past
 //     that share, and its later nonces, wait in the mempool for the next block.
 //
@@ -215,9 +218,24 @@ func (a *App) putValidator(vu abci.ValidatorUpdate) error {
 // request; other validators do not depend on it (ProcessProposal accepts).
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	a.mu.Lock()
-	params := a.params
-	a.mu.Unlock()
-	return &abci.ResponsePrepareProposal{Txs: proposeTxs(req.Txs, req.MaxTxBytes, params)}, nil
+	defer a.mu.Unlock()
+	v, err := a.committed()
+	if err != nil {
+		return nil, fmt.Errorf("app: PrepareProposal: %w", err)
+	}
+	var readErr error
+	nonceOf := func(signer string) uint64 {
+		n, err := readNonce(v, []byte(signer))
+		if err != nil && readErr == nil {
+			readErr = err
+		}
+		return n
+	}
+	txs := proposeTxs(req.Txs, req.MaxTxBytes, a.params, nonceOf)
+	if readErr != nil {
+		return nil, fmt.Errorf("app: PrepareProposal: read nonces: %w", readErr)
+	}
+	return &abci.ResponsePrepareProposal{Txs: txs}, nil
 }
 
 // proposal is one tx as PrepareProposal sees it.
@@ -228,7 +246,7 @@ type proposal struct {
 	events uint64
 }
 
-func proposeTxs(txs [][]byte, maxBytes int64, params api.Params) [][]byte {
+func proposeTxs(txs [][]byte, maxBytes int64, params api.Params, nonceOf func(signer string) uint64) [][]byte {
 	ps := make([]proposal, len(txs))
 	slots := map[string][]int{} // signer -> positions of its txs, in mempool order
 	var order []string          // signers in order of first appearance
@@ -266,11 +284,23 @@ func proposeTxs(txs [][]byte, maxBytes int64, params api.Params) [][]byte {
 	}
 	out := make([][]byte, 0, len(txs))
 	used := map[string]uint64{}
+	next := map[string]uint64{}  // signer -> the nonce its next included tx must carry
 	stopped := map[string]bool{} // signers whose remaining txs wait for the next block
 	var total int64
 	for _, p := range ps {
 		if p.signer != "" {
 			if stopped[p.signer] {
+				continue
+			}
+			want, ok := next[p.signer]
+			if !ok {
+				want = nonceOf(p.signer)
+			}
+			switch {
+			case p.nonce < want: // stale, or a second tx with an included nonce
+				continue
+			case p.nonce > want: // a gap: this and later nonces wait
+				stopped[p.signer] = true
 				continue
 			}
 			if used[p.signer]+p.events > params.MaxEventsPerSignerBlock {
@@ -284,6 +314,7 @@ func proposeTxs(txs [][]byte, maxBytes int64, params api.Params) [][]byte {
 		total += int64(len(p.raw))
 		if p.signer != "" {
 			used[p.signer] += p.events
+			next[p.signer] = p.nonce + 1
 		}
 		out = append(out, p.raw)
 	}

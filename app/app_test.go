@@ -206,8 +206,8 @@ func TestRefusalsInCheckTxAndFinalizeBlock(t *testing.T) {
 		{"authority without recorder may not record", api.CodeRoleNotAllowed, func(h *harness) []byte {
 			return h.sign(auth2, &tx.RecordEvents{Events: [][]byte{event(1)}})
 		}},
-		{"nonce from the future", api.CodeBadNonce, func(h *harness) []byte {
-			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}}, func(b *tx.Body) { b.Nonce = 5 })
+		{"nonce beyond the pending window", api.CodeBadNonce, func(h *harness) []byte {
+			return h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}}, func(b *tx.Body) { b.Nonce = nonceWindow })
 		}},
 		{"replayed nonce", api.CodeBadNonce, func(h *harness) []byte {
 			first := h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(1)}})

@@ -90,7 +90,7 @@ func (a *App) validate(c *checked) *txError {
 
 // authorize checks the signer against state: a member, active, holding the role
 // the message's handler needs, sending its next nonce.
-func (a *App) authorize(c *checked, v ledger.View, expectNonce func(addr []byte) (uint64, error)) (*txCtx, *txError) {
+func (a *App) authorize(c *checked, v ledger.View, nonceOK func(addr []byte, nonce uint64) *txError) (*txCtx, *txError) {
 	addrStr := tx.AddressString(c.addr)
 	m, err := getMember(v, c.addr)
 	if err != nil {
@@ -106,12 +106,8 @@ func (a *App) authorize(c *checked, v ledger.View, expectNonce func(addr []byte)
 	if err := consensus.Authorize(m.Roles, kind, c.route.role()); err != nil {
 		return nil, refuse(api.CodeRoleNotAllowed, fmt.Sprintf("signer %s: %v", addrStr, err))
 	}
-	want, err := expectNonce(c.addr)
-	if err != nil {
-		return nil, refuse(api.CodeInternal, "read nonce: "+err.Error())
-	}
-	if c.body.Nonce != want {
-		return nil, refuse(api.CodeBadNonce, fmt.Sprintf("signer %s: nonce %d, expected %d", addrStr, c.body.Nonce, want))
+	if rerr := nonceOK(c.addr, c.body.Nonce); rerr != nil {
+		return nil, rerr
 	}
 	return &txCtx{addr: c.addr, signer: *m, hash: c.hash, params: a.params}, nil
 }
@@ -182,27 +178,9 @@ func (a *App) checkTx(raw []byte) (uint32, string) {
 	if rerr != nil {
 		return rerr.Code, rerr.Log
 	}
-	committedNonce := func(addr []byte) (uint64, error) { return readNonce(v, addr) }
-	nonce := func(addr []byte) (uint64, error) {
-		if n, ok := a.checkNonces[string(addr)]; ok {
-			return n, nil
-		}
-		return committedNonce(addr)
-	}
-	t, rerr := a.authorize(c, v, nonce)
+	t, rerr := a.authorize(c, v, func(addr []byte, nonce uint64) *txError { return a.checkNonce(v, addr, nonce) })
 	if rerr != nil {
 		return rerr.Code, rerr.Log
-	}
-	// A signer may have at most MaxPendingPerSigner txs waiting in the mempool.
-	if limit := a.opts.MaxPendingPerSigner; limit > 0 {
-		base, err := committedNonce(c.addr)
-		if err != nil {
-			return api.CodeInternal, "read nonce: " + err.Error()
-		}
-		if pending := c.body.Nonce - base; pending >= uint64(limit) {
-			return api.CodeOverQuota, fmt.Sprintf("signer %s has %d txs waiting in the mempool, limit %d: wait for them to commit",
-				tx.AddressString(c.addr), pending, limit)
-		}
 	}
 	if fresh {
 		if rerr := a.validate(c); rerr != nil {
@@ -215,8 +193,52 @@ func (a *App) checkTx(raw []byte) (uint32, string) {
 	if fresh {
 		a.remember(c)
 	}
-	a.checkNonces[string(c.addr)] = c.body.Nonce + 1
+	a.pending(c.addr)[c.body.Nonce] = true
 	return api.CodeOK, ""
+}
+
+// nonceWindow bounds how far ahead of its committed nonce a signer's tx may be
+// when MaxPendingPerSigner sets no bound.
+const nonceWindow = 10_000
+
+// checkNonce is CheckTx's nonce rule. A tx may carry any nonce from the
+// signer's committed nonce up to MaxPendingPerSigner ahead of it, once: peers
+// gossip a signer's txs in any order, and a validator that refused a later
+// nonce for arriving first would never see it again. PrepareProposal puts each
+// signer's txs in nonce order and leaves out what cannot execute yet.
+func (a *App) checkNonce(v ledger.View, addr []byte, nonce uint64) *txError {
+	base, err := readNonce(v, addr)
+	if err != nil {
+		return refuse(api.CodeInternal, "read nonce: "+err.Error())
+	}
+	addrStr := tx.AddressString(addr)
+	limit, code := uint64(nonceWindow), api.CodeBadNonce
+	if a.opts.MaxPendingPerSigner > 0 {
+		limit, code = uint64(a.opts.MaxPendingPerSigner), api.CodeOverQuota
+	}
+	switch {
+	case nonce < base:
+		return refuse(api.CodeBadNonce, fmt.Sprintf("signer %s: nonce %d is used; next is %d", addrStr, nonce, base))
+	case a.pending(addr)[nonce]:
+		return refuse(api.CodeBadNonce, fmt.Sprintf("signer %s: a tx with nonce %d is already waiting in the mempool", addrStr, nonce))
+	case nonce-base >= limit && code == api.CodeOverQuota:
+		return refuse(code, fmt.Sprintf("signer %s: nonce %d is %d ahead of the next (%d); at most %d txs of a signer wait in the mempool: wait for them to commit",
+			addrStr, nonce, nonce-base, base, limit))
+	case nonce-base >= limit:
+		return refuse(code, fmt.Sprintf("signer %s: nonce %d is more than %d ahead of the next (%d)", addrStr, nonce, limit, base))
+	}
+	return nil
+}
+
+// pending is the set of nonces of addr's txs CheckTx accepted since the last
+// Commit (the mempool rechecks every waiting tx after each Commit).
+func (a *App) pending(addr []byte) map[uint64]bool {
+	m := a.checkNonces[string(addr)]
+	if m == nil {
+		m = map[uint64]bool{}
+		a.checkNonces[string(addr)] = m
+	}
+	return m
 }
 
 func readNonce(v ledger.View, addr []byte) (uint64, error) {
@@ -307,13 +329,20 @@ func (a *App) deliverTx(b *block, index uint32, raw []byte) (*abci.ExecTxResult,
 	if rerr != nil {
 		return refused(rerr)
 	}
-	nonce := func(addr []byte) (uint64, error) {
-		if n, ok := b.nonces[string(addr)]; ok {
-			return n, nil
+	nonceOK := func(addr []byte, nonce uint64) *txError {
+		want, ok := b.nonces[string(addr)]
+		if !ok {
+			var err error
+			if want, err = readNonce(v, addr); err != nil {
+				return refuse(api.CodeInternal, "read nonce: "+err.Error())
+			}
 		}
-		return readNonce(v, addr)
+		if nonce != want {
+			return refuse(api.CodeBadNonce, fmt.Sprintf("signer %s: nonce %d, expected %d", tx.AddressString(addr), nonce, want))
+		}
+		return nil
 	}
-	t, rerr := a.authorize(c, v, nonce)
+	t, rerr := a.authorize(c, v, nonceOK)
 	if rerr != nil {
 		return refused(rerr)
 	}

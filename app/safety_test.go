@@ -275,25 +275,37 @@ func TestProposeTxs(t *testing.T) {
 		}
 		return raw
 	}
-	a0, a1, a2 := mk("a", 0, 1), mk("a", 1, 1), mk("a", 2, 2)
+	a0, a1, a2, a3 := mk("a", 0, 1), mk("a", 1, 1), mk("a", 2, 2), mk("a", 3, 1)
+	a0bis := mk("a", 0, 2) // another tx with nonce 0
 	b0, b1 := mk("b", 0, 2), mk("b", 1, 2)
 	junk := []byte("kvstore=junk")
 	cases := []struct {
-		name string
-		in   [][]byte
-		max  int64
-		want [][]byte
+		name      string
+		in        [][]byte
+		max       int64
+		want      [][]byte
+		committed uint64 // signer a's committed nonce
 	}{
-		{"in order", [][]byte{a0, b0, a1}, 1 << 20, [][]byte{a0, b0, a1}},
-		{"nonces sorted within each signer's slots", [][]byte{a1, b0, a0}, 1 << 20, [][]byte{a0, b0, a1}},
-		{"signer over its share waits, with its later nonces", [][]byte{b0, a0, b1, a1}, 1 << 20, [][]byte{b0, a0, a1}},
-		{"share counts events not txs", [][]byte{a0, a1, a2}, 1 << 20, [][]byte{a0, a1}},
-		{"undecodable txs pass through for FinalizeBlock to refuse", [][]byte{junk, a0}, 1 << 20, [][]byte{junk, a0}},
-		{"byte bound", [][]byte{a0, a1}, int64(len(a0)), [][]byte{a0}},
+		{"in order", [][]byte{a0, b0, a1}, 1 << 20, [][]byte{a0, b0, a1}, 0},
+		{"nonces sorted within each signer's slots", [][]byte{a1, b0, a0}, 1 << 20, [][]byte{a0, b0, a1}, 0},
+		{"signer over its share waits, with its later nonces", [][]byte{b0, a0, b1, a1}, 1 << 20, [][]byte{b0, a0, a1}, 0},
+		{"share counts events not txs", [][]byte{a0, a1, a2}, 1 << 20, [][]byte{a0, a1}, 0},
+		{"undecodable txs pass through for FinalizeBlock to refuse", [][]byte{junk, a0}, 1 << 20, [][]byte{junk, a0}, 0},
+		{"byte bound", [][]byte{a0, a1}, int64(len(a0)), [][]byte{a0}, 0},
+		{"a gap waits with everything after it", [][]byte{a0, a3, b0}, 1 << 20, [][]byte{a0, b0}, 0},
+		{"a second tx with the same nonce is left out", [][]byte{a0, a0bis, a1}, 1 << 20, [][]byte{a0, a1}, 0},
+		{"stale nonces are left out", [][]byte{a0, a1, b0}, 1 << 20, [][]byte{a1, b0}, 1},
+		{"nothing from the committed nonce yet", [][]byte{a1, b0}, 1 << 20, [][]byte{b0}, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := proposeTxs(c.in, c.max, params)
+			addrA := string(tx.Address(pubOf(testKey("a"))))
+			got := proposeTxs(c.in, c.max, params, func(signer string) uint64 {
+				if signer == addrA {
+					return c.committed
+				}
+				return 0
+			})
 			if len(got) != len(c.want) {
 				t.Fatalf("%d txs, want %d", len(got), len(c.want))
 			}
@@ -303,5 +315,52 @@ func TestProposeTxs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A validator that receives a signer's txs out of order (gossip from several
+// peers) keeps all of them; the proposal puts them in nonce order and leaves a
+// gap for later, so no accepted tx is refused in FinalizeBlock for its nonce.
+func TestOutOfOrderTxsAllCommit(t *testing.T) {
+	h := newHarness(t, "")
+	h.block()
+	var txs [][]byte
+	for i := 0; i < 6; i++ {
+		txs = append(txs, h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(i)}}, func(b *tx.Body) { b.Nonce = uint64(i) }))
+	}
+	// Arrival order 3, 1, 0, 5, 2 (4 is late).
+	for _, i := range []int{3, 1, 0, 5, 2} {
+		if r := h.check(txs[i]); r.Code != api.CodeOK {
+			t.Fatalf("check nonce %d: %d %s", i, r.Code, r.Log)
+		}
+	}
+	if r := h.check(txs[3]); r.Code != api.CodeBadNonce {
+		t.Fatalf("the same nonce twice: %d %s", r.Code, r.Log)
+	}
+	mempool := [][]byte{txs[3], txs[1], txs[0], txs[5], txs[2]}
+	prop, err := h.app.PrepareProposal(context.Background(), &abci.RequestPrepareProposal{Txs: mempool, MaxTxBytes: 1 << 20})
+	if err != nil || len(prop.Txs) != 4 {
+		t.Fatalf("proposal of %d txs (%v), want nonces 0..3", len(prop.Txs), err)
+	}
+	for _, r := range h.block(prop.Txs...) {
+		if r.Code != api.CodeOK {
+			t.Fatalf("block 1: %d %s", r.Code, r.Log)
+		}
+	}
+	// The late nonce 4 arrives; after the commit, 5 is still waiting.
+	if r := h.check(txs[4]); r.Code != api.CodeOK {
+		t.Fatalf("late nonce 4: %d %s", r.Code, r.Log)
+	}
+	prop, err = h.app.PrepareProposal(context.Background(), &abci.RequestPrepareProposal{Txs: [][]byte{txs[5], txs[4]}, MaxTxBytes: 1 << 20})
+	if err != nil || len(prop.Txs) != 2 || !bytes.Equal(prop.Txs[0], txs[4]) {
+		t.Fatalf("second proposal: %d txs, %v", len(prop.Txs), err)
+	}
+	for _, r := range h.block(prop.Txs...) {
+		if r.Code != api.CodeOK {
+			t.Fatalf("block 2: %d %s", r.Code, r.Log)
+		}
+	}
+	if r := h.check(txs[2]); r.Code != api.CodeBadNonce {
+		t.Fatalf("a committed nonce again: %d %s", r.Code, r.Log)
 	}
 }
