@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -163,6 +164,13 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	for _, gm := range g.Members {
 		m := newMember(gm.PubKey, gm.Name, gm.Organisation, gm.Roles, height)
 		if err := putMember(a.store, m); err != nil {
+			return nil, err
+		}
+	}
+	for _, gn := range g.Nodes {
+		id, _ := api.ParseNodeID(gn.ID) // validated by ParseGenesisState
+		if err := putNode(a.store, api.Node{ID: api.NodeIDString(id), Role: gn.Role, Operator: strings.ToUpper(gn.Operator),
+			Status: api.StatusActive, SinceHeight: height, UpdatedHeight: height}); err != nil {
 			return nil, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/app/tx"
@@ -14,7 +15,17 @@ import (
 // GenesisState is the app_state of genesis.json.
 type GenesisState struct {
 	Members []GenesisMember `json:"members"`
-	Params  api.Params      `json:"params"`
+	// Nodes are the CometBFT nodes admitted at genesis (node ID, role, and the
+	// member that runs them); only admitted nodes may peer (filter_peers).
+	Nodes  []GenesisNode `json:"nodes"`
+	Params api.Params    `json:"params"`
+}
+
+// GenesisNode is a node admitted at genesis.
+type GenesisNode struct {
+	ID       string `json:"id"`       // 40 hex characters
+	Role     string `json:"role"`     // consensus.NodeRoles
+	Operator string `json:"operator"` // address of a genesis member
 }
 
 // GenesisMember is a member admitted at genesis.
@@ -65,6 +76,27 @@ func (g GenesisState) Validate() error {
 	}
 	if err := consensus.CheckGenesis(members); err != nil {
 		return fmt.Errorf("genesis app_state: %w", err)
+	}
+	seen := map[string]bool{}
+	for i, n := range g.Nodes {
+		id, err := api.ParseNodeID(n.ID)
+		if err != nil {
+			return fmt.Errorf("genesis app_state.nodes[%d]: %w", i, err)
+		}
+		key := api.NodeIDString(id)
+		if seen[key] {
+			return fmt.Errorf("genesis app_state.nodes[%d]: node %s listed twice", i, key)
+		}
+		seen[key] = true
+		var op *consensus.Member
+		for j := range members {
+			if members[j].Address == strings.ToUpper(n.Operator) {
+				op = &members[j]
+			}
+		}
+		if err := consensus.CheckAdmitNode(n.Role, false, op); err != nil {
+			return fmt.Errorf("genesis app_state.nodes[%d] (%s, operator %q): %w", i, key, n.Operator, err)
+		}
 	}
 	return nil
 }

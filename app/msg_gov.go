@@ -225,6 +225,42 @@ func (g *gov) change(a tx.Action, w *block) error {
 		return g.validatorChange(consensus.Change{Op: consensus.OpRemove, PubKey: string(m.PubKey)}, w, api.Validator{PubKey: m.PubKey})
 	case *tx.SetPower:
 		return g.validatorChange(consensus.Change{Op: consensus.OpSet, PubKey: string(m.PubKey), Power: int64(m.Power)}, w, api.Validator{PubKey: m.PubKey})
+	case *tx.AdmitNode:
+		existing, err := getNode(g.v, m.NodeID)
+		if err != nil {
+			return err
+		}
+		op, err := getMember(g.v, m.Operator)
+		if err != nil {
+			return err
+		}
+		var rop *consensus.Member
+		if op != nil {
+			r := ruleMember(*op)
+			rop = &r
+		}
+		if err := consensus.CheckAdmitNode(m.Role, existing != nil && existing.Status == api.StatusActive, rop); err != nil {
+			return consensus.Refuse(fmt.Errorf("node %s: %w", api.NodeIDString(m.NodeID), err))
+		}
+		if w == nil {
+			return nil
+		}
+		n := api.Node{ID: api.NodeIDString(m.NodeID), Role: m.Role, Operator: tx.AddressString(m.Operator),
+			Status: api.StatusActive, SinceHeight: w.height, UpdatedHeight: w.height}
+		return putNode(w.store, n)
+	case *tx.RevokeNode:
+		existing, err := getNode(g.v, m.NodeID)
+		if err != nil {
+			return err
+		}
+		if err := consensus.CheckRevokeNode(existing != nil && existing.Status == api.StatusActive); err != nil {
+			return consensus.Refuse(fmt.Errorf("node %s: %w", api.NodeIDString(m.NodeID), err))
+		}
+		if w == nil {
+			return nil
+		}
+		existing.Status, existing.UpdatedHeight = api.StatusRevoked, w.height
+		return putNode(w.store, *existing)
 	case *tx.SetParam:
 		np, err := g.params.Set(m.Name, m.Value)
 		if err != nil {
@@ -495,6 +531,10 @@ func actionRecord(a tx.Action) api.ProposalAction {
 		return api.ProposalAction{PubKey: m.PubKey, Power: m.Power}
 	case *tx.SetParam:
 		return api.ProposalAction{Param: m.Name, Value: m.Value}
+	case *tx.AdmitNode:
+		return api.ProposalAction{NodeID: api.NodeIDString(m.NodeID), NodeRole: m.Role, Operator: tx.AddressString(m.Operator)}
+	case *tx.RevokeNode:
+		return api.ProposalAction{NodeID: api.NodeIDString(m.NodeID)}
 	}
 	panic(fmt.Sprintf("app: no record form for action %T", a))
 }
@@ -520,6 +560,40 @@ func actionFromRecord(kind string, r api.ProposalAction) (tx.Action, error) {
 		return &tx.SetPower{PubKey: r.PubKey, Power: r.Power}, nil
 	case consensus.ProposalSetParam:
 		return &tx.SetParam{Name: r.Param, Value: r.Value}, nil
+	case consensus.ProposalAdmitNode:
+		id, err := api.ParseNodeID(r.NodeID)
+		if err != nil {
+			return nil, err
+		}
+		op, err := tx.ParseAddress(r.Operator)
+		return &tx.AdmitNode{NodeID: id, Role: r.NodeRole, Operator: op}, err
+	case consensus.ProposalRevokeNode:
+		id, err := api.ParseNodeID(r.NodeID)
+		return &tx.RevokeNode{NodeID: id}, err
 	}
 	return nil, fmt.Errorf("stored proposal of unknown kind %q", kind)
+}
+
+func getNode(v ledger.View, id []byte) (*api.Node, error) {
+	b, err := v.Get(api.NodeKey(id))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	var n api.Node
+	if err := json.Unmarshal(b, &n); err != nil {
+		return nil, fmt.Errorf("stored node %x: %w", id, err)
+	}
+	return &n, nil
+}
+
+func putNode(s *ledger.Store, n api.Node) error {
+	id, err := api.ParseNodeID(n.ID)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	return s.Set(api.NodeKey(id), b)
 }

@@ -20,6 +20,9 @@ import (
 
 // Query answers abci_query from committed state.
 func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	if strings.HasPrefix(req.Path, "/p2p/filter/") {
+		return a.peerFilter(req.Path), nil
+	}
 	last := a.store.LastCommit()
 	height := req.Height
 	if height == 0 {
@@ -38,7 +41,7 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 	q := &querier{a: a, v: v, height: height, prove: req.Prove}
 	// Only the list paths take a query string: event ids (CBV 2.0 hash ids) contain '?'.
 	path, rawQuery := req.Path, ""
-	for _, list := range []string{api.PathMembers, api.PathValidators, api.PathMisbehaviour, api.PathProposals} {
+	for _, list := range []string{api.PathMembers, api.PathValidators, api.PathMisbehaviour, api.PathProposals, api.PathNodes} {
 		if strings.HasPrefix(path, list+"?") {
 			path, rawQuery, _ = strings.Cut(path, "?")
 		}
@@ -65,8 +68,12 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		res = q.proposals(rawQuery)
 	case path == api.PathSigning:
 		res = q.signingList()
+	case strings.HasPrefix(path, api.PathNode):
+		res = q.node(strings.TrimPrefix(path, api.PathNode))
+	case path == api.PathNodes:
+		res = q.nodes(rawQuery)
 	default:
-		res = qerr(api.CodeBadQuery, height, fmt.Sprintf("unknown query path %q; paths: /event/<id>, /member/<address>, /members, /nonce/<address>, /params, /validators, /misbehaviour, /proposal/<id>, /proposals, /signing", req.Path))
+		res = qerr(api.CodeBadQuery, height, fmt.Sprintf("unknown query path %q; paths: /event/<id>, /member/<address>, /members, /nonce/<address>, /params, /validators, /misbehaviour, /proposal/<id>, /proposals, /signing, /node/<id>, /nodes", req.Path))
 	}
 	res.Height = height
 	return res, nil
@@ -314,4 +321,57 @@ func (q *querier) signingList() *abci.ResponseQuery {
 		return qerr(api.CodeInternal, q.height, err.Error())
 	}
 	return &abci.ResponseQuery{Value: b}
+}
+
+func (q *querier) node(idStr string) *abci.ResponseQuery {
+	id, err := api.ParseNodeID(idStr)
+	if err != nil {
+		return qerr(api.CodeBadQuery, q.height, err.Error())
+	}
+	return q.single(api.NodeKey(id), "node "+api.NodeIDString(id))
+}
+
+func (q *querier) nodes(rawQuery string) *abci.ResponseQuery {
+	pg, res := q.page(api.PrefixNode, "node", rawQuery)
+	if res != nil {
+		return res
+	}
+	return q.list(pg, api.NodePage{Nodes: values(pg.items), Next: pg.nextCursor()})
+}
+
+// peerFilter answers CometBFT's peer filters (filter_peers) from the last
+// committed state, or genesis before the first block (peers must connect to
+// make it): an admitted, active node gets code 0; anything else a refusal
+// whose log names the node. Addresses are not filtered.
+func (a *App) peerFilter(path string) *abci.ResponseQuery {
+	if strings.HasPrefix(path, api.PathFilterAddr) {
+		return &abci.ResponseQuery{Code: api.CodeOK}
+	}
+	idStr := strings.TrimPrefix(path, api.PathFilterID)
+	id, err := api.ParseNodeID(idStr)
+	if err != nil {
+		return qerr(api.CodeBadQuery, 0, "peer refused: "+err.Error())
+	}
+	v, err := a.committed()
+	if err != nil {
+		return qerr(api.CodeInternal, 0, "peer filter: "+err.Error())
+	}
+	n, err := getNode(v, id)
+	switch {
+	case err != nil:
+		return qerr(api.CodeInternal, v.Version(), "peer filter: "+err.Error())
+	case n == nil:
+		return qerr(api.CodeUnauthorizedNode, v.Version(), fmt.Sprintf("node %s is not admitted to this network (an authority must propose admit-node and the authorities vote)", idStr))
+	case n.Status != api.StatusActive:
+		return qerr(api.CodeUnauthorizedNode, v.Version(), fmt.Sprintf("node %s was revoked at height %d", idStr, n.UpdatedHeight))
+	}
+	return &abci.ResponseQuery{Code: api.CodeOK, Height: v.Version()}
+}
+
+// Admitted reports whether node id (hex) is admitted and active in the last
+// committed state (genesis before the first block). The node uses it to drop
+// live peers that a block revoked and to check its own admission at start.
+func (a *App) Admitted(idHex string) (bool, string) {
+	res := a.peerFilter(api.PathFilterID + idHex)
+	return res.Code == api.CodeOK, res.Log
 }

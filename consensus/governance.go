@@ -16,11 +16,14 @@ const (
 	ProposalRevokeMember    = "revoke_member"
 	ProposalSetRoles        = "set_roles"
 	ProposalSetParam        = "set_param"
+	ProposalAdmitNode       = "admit_node"
+	ProposalRevokeNode      = "revoke_node"
 )
 
 // ProposalKinds lists every proposal kind, in a fixed order.
 var ProposalKinds = []string{ProposalAddValidator, ProposalRemoveValidator, ProposalSetPower,
-	ProposalAddMember, ProposalRevokeMember, ProposalSetRoles, ProposalSetParam}
+	ProposalAddMember, ProposalRevokeMember, ProposalSetRoles, ProposalSetParam,
+	ProposalAdmitNode, ProposalRevokeNode}
 
 // Proposal statuses. Open is the only status that changes again.
 const (

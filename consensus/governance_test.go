@@ -170,3 +170,33 @@ func TestSetRolesAndAdmit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestNodeAdmissionRules(t *testing.T) {
+	active, revoked := &Member{Address: "A", Active: true}, &Member{Address: "B"}
+	cases := []struct {
+		name     string
+		role     string
+		admitted bool
+		op       *Member
+		want     error
+	}{
+		{"validator node", NodeValidator, false, active, nil},
+		{"sentry", NodeSentry, false, active, nil},
+		{"full node", NodeFull, false, active, nil},
+		{"unknown role", "archive", false, active, ErrUnknownNodeRole},
+		{"already admitted", NodeFull, true, active, ErrNodeAdmitted},
+		{"revoked operator", NodeFull, false, revoked, ErrOperator},
+		{"no operator", NodeFull, false, nil, ErrOperator},
+	}
+	for _, c := range cases {
+		if err := CheckAdmitNode(c.role, c.admitted, c.op); c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+	if err := CheckRevokeNode(false); !errors.Is(err, ErrNodeNotAdmitted) {
+		t.Errorf("revoke unknown node: %v", err)
+	}
+	if err := CheckRevokeNode(true); err != nil {
+		t.Errorf("revoke admitted node: %v", err)
+	}
+}

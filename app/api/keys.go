@@ -19,7 +19,11 @@ const (
 	PrefixMeta         byte = 0x09 // meta name -> value (mutable)
 	PrefixMisbehaviour byte = 0x0A // height(8 BE) index(4 BE) -> Misbehaviour JSON (write-once)
 	PrefixOpenProposal byte = 0x0B // id(8 BE) -> 0x01 while the proposal is open (mutable)
+	PrefixNode         byte = 0x0C // node id(20) -> Node JSON (mutable, governance only)
 )
+
+// NodeKey is the key of an admitted (or revoked) node, by its 20-byte node ID.
+func NodeKey(id []byte) []byte { return append([]byte{PrefixNode}, id...) }
 
 // Meta keys.
 var (

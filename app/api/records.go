@@ -90,7 +90,8 @@ type Proposal struct {
 // depends on Proposal.Kind: add_member (pubkey, name, organisation, roles),
 // revoke_member (address), set_roles (address, roles), add_validator (pubkey,
 // power, name, operator), remove_validator (pubkey), set_power (pubkey, power),
-// set_param (param, value).
+// set_param (param, value), admit_node (node_id, node_role, operator),
+// revoke_node (node_id).
 type ProposalAction struct {
 	PubKey       []byte   `json:"pubkey,omitempty"`
 	Address      string   `json:"address,omitempty"`
@@ -101,6 +102,8 @@ type ProposalAction struct {
 	Operator     string   `json:"operator,omitempty"`
 	Param        string   `json:"param,omitempty"`
 	Value        uint64   `json:"value,omitempty"`
+	NodeID       string   `json:"node_id,omitempty"`
+	NodeRole     string   `json:"node_role,omitempty"`
 }
 
 // Signing is one validator's signing record over the last Window blocks this

@@ -82,6 +82,22 @@ type SetPower struct {
 	Power  uint64
 }
 
+// AdmitNode admits a CometBFT node (by node ID, the address of its P2P key) to
+// connect, sync and gossip.
+type AdmitNode struct {
+	NodeID   []byte // NodeIDLen bytes
+	Role     string // consensus.NodeRoles
+	Operator []byte // address of the member that runs it, AddressLen bytes
+}
+
+// RevokeNode revokes a node's admission.
+type RevokeNode struct {
+	NodeID []byte
+}
+
+// NodeIDLen is the length of a CometBFT node ID in bytes (40 hex characters).
+const NodeIDLen = 20
+
 // SetParam sets one chain parameter (api.Params, by JSON name).
 type SetParam struct {
 	Name  string
@@ -96,6 +112,8 @@ const (
 	fieldProposeRemoveValidator protowire.Number = 5
 	fieldProposeSetPower        protowire.Number = 6
 	fieldProposeSetParam        protowire.Number = 7
+	fieldProposeAdmitNode       protowire.Number = 8
+	fieldProposeRevokeNode      protowire.Number = 9
 	fieldProposeReason          protowire.Number = 15
 	fieldProposeEvidenceHeight  protowire.Number = 16
 	fieldProposeEvidenceNumber  protowire.Number = 17
@@ -118,6 +136,12 @@ const (
 
 	fieldSetParamName  protowire.Number = 1
 	fieldSetParamValue protowire.Number = 2
+
+	fieldAdmitNodeID       protowire.Number = 1
+	fieldAdmitNodeRole     protowire.Number = 2
+	fieldAdmitNodeOperator protowire.Number = 3
+
+	fieldRevokeNodeID protowire.Number = 1
 )
 
 // actionDecoders maps each field of Propose's action oneof to its decoder.
@@ -129,6 +153,8 @@ var actionDecoders = map[protowire.Number]func([]byte) (Action, error){
 	fieldProposeRemoveValidator: func(b []byte) (Action, error) { return decodeRemoveValidator(b) },
 	fieldProposeSetPower:        func(b []byte) (Action, error) { return decodeSetPower(b) },
 	fieldProposeSetParam:        func(b []byte) (Action, error) { return decodeSetParam(b) },
+	fieldProposeAdmitNode:       func(b []byte) (Action, error) { return decodeAdmitNode(b) },
+	fieldProposeRevokeNode:      func(b []byte) (Action, error) { return decodeRevokeNode(b) },
 }
 
 var (
@@ -146,6 +172,8 @@ var (
 	removeValidatorSchema = schema{fieldRemoveValidatorPubKey: kindBytes}
 	setPowerSchema        = schema{fieldSetPowerPubKey: kindBytes, fieldSetPowerPower: kindVarint}
 	setParamSchema        = schema{fieldSetParamName: kindString, fieldSetParamValue: kindVarint}
+	admitNodeSchema       = schema{fieldAdmitNodeID: kindBytes, fieldAdmitNodeRole: kindString, fieldAdmitNodeOperator: kindBytes}
+	revokeNodeSchema      = schema{fieldRevokeNodeID: kindBytes}
 )
 
 // --- Msg implementations ---
@@ -260,6 +288,8 @@ func (*AddValidator) ProposalKind() string    { return consensus.ProposalAddVali
 func (*RemoveValidator) ProposalKind() string { return consensus.ProposalRemoveValidator }
 func (*SetPower) ProposalKind() string        { return consensus.ProposalSetPower }
 func (*SetParam) ProposalKind() string        { return consensus.ProposalSetParam }
+func (*AdmitNode) ProposalKind() string       { return consensus.ProposalAdmitNode }
+func (*RevokeNode) ProposalKind() string      { return consensus.ProposalRevokeNode }
 
 func (*AddMember) actionField() protowire.Number       { return fieldProposeAddMember }
 func (*RevokeMember) actionField() protowire.Number    { return fieldProposeRevokeMember }
@@ -268,6 +298,8 @@ func (*AddValidator) actionField() protowire.Number    { return fieldProposeAddV
 func (*RemoveValidator) actionField() protowire.Number { return fieldProposeRemoveValidator }
 func (*SetPower) actionField() protowire.Number        { return fieldProposeSetPower }
 func (*SetParam) actionField() protowire.Number        { return fieldProposeSetParam }
+func (*AdmitNode) actionField() protowire.Number       { return fieldProposeAdmitNode }
+func (*RevokeNode) actionField() protowire.Number      { return fieldProposeRevokeNode }
 
 func checkLen(what string, b []byte, max int) error {
 	if len(b) > max {
@@ -511,4 +543,80 @@ func (m *SetParam) validateBasic() error {
 		return fmt.Errorf("%w: set_param: no name", ErrMalformed)
 	}
 	return nil
+}
+
+func (m *AdmitNode) check() error {
+	if m == nil {
+		return nilMsg(consensus.ProposalAdmitNode)
+	}
+	if err := checkLen("admit_node: node id", m.NodeID, NodeIDLen); err != nil {
+		return err
+	}
+	if err := checkLen("admit_node: operator", m.Operator, AddressLen); err != nil {
+		return err
+	}
+	return checkString("admit_node: role", m.Role, MaxRoleLen)
+}
+
+func (m *AdmitNode) encode() []byte {
+	b := appendBytesField(nil, fieldAdmitNodeID, m.NodeID)
+	b = appendStringField(b, fieldAdmitNodeRole, m.Role)
+	return appendBytesField(b, fieldAdmitNodeOperator, m.Operator)
+}
+
+func decodeAdmitNode(b []byte) (*AdmitNode, error) {
+	m := &AdmitNode{}
+	err := walk(b, consensus.ProposalAdmitNode, admitNodeSchema, func(f field) error {
+		switch f.num {
+		case fieldAdmitNodeID:
+			m.NodeID = bytes.Clone(f.b)
+		case fieldAdmitNodeRole:
+			m.Role = string(f.b)
+		case fieldAdmitNodeOperator:
+			m.Operator = bytes.Clone(f.b)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *AdmitNode) validateBasic() error {
+	if err := wantLen("admit_node: node id", m.NodeID, NodeIDLen); err != nil {
+		return err
+	}
+	if err := wantLen("admit_node: operator", m.Operator, AddressLen); err != nil {
+		return err
+	}
+	if !consensus.ValidNodeRole(m.Role) {
+		return fmt.Errorf("%w: admit_node: role %q, want one of %v", ErrMalformed, m.Role, consensus.NodeRoles)
+	}
+	return nil
+}
+
+func (m *RevokeNode) check() error {
+	if m == nil {
+		return nilMsg(consensus.ProposalRevokeNode)
+	}
+	return checkLen("revoke_node: node id", m.NodeID, NodeIDLen)
+}
+
+func (m *RevokeNode) encode() []byte { return appendBytesField(nil, fieldRevokeNodeID, m.NodeID) }
+
+func decodeRevokeNode(b []byte) (*RevokeNode, error) {
+	m := &RevokeNode{}
+	err := walk(b, consensus.ProposalRevokeNode, revokeNodeSchema, func(f field) error {
+		m.NodeID = bytes.Clone(f.b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *RevokeNode) validateBasic() error {
+	return wantLen("revoke_node: node id", m.NodeID, NodeIDLen)
 }

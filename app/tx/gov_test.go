@@ -13,7 +13,8 @@ import (
 
 func TestGovernanceRoundTripValues(t *testing.T) {
 	for _, name := range []string{"propose_add_member", "propose_revoke", "propose_set_roles", "propose_add_validator",
-		"propose_remove_validator", "propose_set_power", "propose_set_param", "vote_yes", "vote_no"} {
+		"propose_remove_validator", "propose_set_power", "propose_set_param", "propose_admit_node", "propose_revoke_node",
+		"vote_yes", "vote_no"} {
 		body := sampleBodies()[name]
 		got, err := DecodeBody(mustEncode(t, body))
 		if err != nil {
@@ -29,7 +30,8 @@ func TestGovernanceRoundTripValues(t *testing.T) {
 }
 
 func TestGovernanceActionKinds(t *testing.T) {
-	for _, a := range []Action{&AddMember{}, &RevokeMember{}, &SetRoles{}, &AddValidator{}, &RemoveValidator{}, &SetPower{}, &SetParam{}} {
+	for _, a := range []Action{&AddMember{}, &RevokeMember{}, &SetRoles{}, &AddValidator{}, &RemoveValidator{}, &SetPower{}, &SetParam{},
+		&AdmitNode{}, &RevokeNode{}} {
 		found := false
 		for _, k := range consensus.ProposalKinds {
 			found = found || k == a.ProposalKind()
@@ -57,7 +59,7 @@ func TestGovernanceDecodeRejects(t *testing.T) {
 		"two actions":            wrap(twoActions),
 		"reason before action": wrap(append(appendStringField(nil, fieldProposeReason, "r"),
 			protowire.AppendBytes(protowire.AppendTag(nil, fieldProposeSetParam, protowire.BytesType), action.encode())...)),
-		"unknown action field": wrap(protowire.AppendBytes(protowire.AppendTag(nil, 8, protowire.BytesType), nil)),
+		"unknown action field": wrap(protowire.AppendBytes(protowire.AppendTag(nil, 10, protowire.BytesType), nil)),
 		"vote explicit zero":   append(appendStringField(nil, fieldBodyChainID, "x"), appendLenField(nil, fieldBodyVote, []byte{0x08, 0x00})...),
 	}
 	for name, b := range cases {
@@ -89,6 +91,10 @@ func TestGovernanceValidateBasic(t *testing.T) {
 		"set_power 0":                &Propose{Action: &SetPower{PubKey: pubKey(3)}},
 		"set_param without name":     &Propose{Action: &SetParam{Value: 3}},
 		"add_member bad role inside": &Propose{Action: &AddMember{PubKey: pubKey(3), Roles: []string{"king"}}},
+		"admit_node unknown role":    &Propose{Action: &AdmitNode{NodeID: addr, Role: "archive", Operator: addr}},
+		"admit_node short id":        &Propose{Action: &AdmitNode{NodeID: addr[:3], Role: "full", Operator: addr}},
+		"admit_node no operator":     &Propose{Action: &AdmitNode{NodeID: addr, Role: "full"}},
+		"revoke_node no id":          &Propose{Action: &RevokeNode{}},
 	}
 	for name, m := range cases {
 		b := &Body{ChainID: "x", Msg: m}

@@ -83,9 +83,12 @@ func sampleBodies() map[string]*Body {
 		"propose_remove_validator": {ChainID: testChainID, Msg: &Propose{Action: &RemoveValidator{PubKey: pubKey(5)}}},
 		"propose_set_power":        {ChainID: testChainID, Msg: &Propose{Action: &SetPower{PubKey: pubKey(5), Power: 1 << 40}}},
 		"propose_set_param":        {ChainID: testChainID, Msg: &Propose{Action: &SetParam{Name: "vote_threshold_percent", Value: 66}}},
-		"vote_yes":                 {ChainID: testChainID, Nonce: 9, Msg: &Vote{ProposalID: 1, Option: VoteYes}},
-		"vote_no":                  {ChainID: testChainID, Msg: &Vote{ProposalID: 1 << 63, Option: VoteNo}},
-		"empty_vote":               {ChainID: "x", Msg: &Vote{}},
+		"propose_admit_node": {ChainID: testChainID, Msg: &Propose{Action: &AdmitNode{NodeID: Address(pubKey(7)),
+			Role: consensus.NodeSentry, Operator: Address(pubKey(2))}}},
+		"propose_revoke_node": {ChainID: testChainID, Msg: &Propose{Action: &RevokeNode{NodeID: Address(pubKey(7))}}},
+		"vote_yes":            {ChainID: testChainID, Nonce: 9, Msg: &Vote{ProposalID: 1, Option: VoteYes}},
+		"vote_no":             {ChainID: testChainID, Msg: &Vote{ProposalID: 1 << 63, Option: VoteNo}},
+		"empty_vote":          {ChainID: "x", Msg: &Vote{}},
 	}
 }
 
