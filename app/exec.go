@@ -222,8 +222,8 @@ func (a *App) checkNonce(v ledger.View, addr []byte, nonce uint64) *txError {
 	case a.pending(addr)[nonce]:
 		return refuse(api.CodeBadNonce, fmt.Sprintf("signer %s: a tx with nonce %d is already waiting in the mempool", addrStr, nonce))
 	case nonce-base >= limit && code == api.CodeOverQuota:
-		return refuse(code, fmt.Sprintf("signer %s: nonce %d is %d ahead of the next (%d); at most %d txs of a signer wait in the mempool: wait for them to commit",
-			addrStr, nonce, nonce-base, base, limit))
+		return refuse(code, fmt.Sprintf("signer %s: nonce %d is %d ahead of the next (%d): the mempool holds at most %d txs of a signer (limit %d); wait for them to commit",
+			addrStr, nonce, nonce-base, base, limit, limit))
 	case nonce-base >= limit:
 		return refuse(code, fmt.Sprintf("signer %s: nonce %d is more than %d ahead of the next (%d)", addrStr, nonce, limit, base))
 	}

@@ -375,3 +375,14 @@ func (a *App) Admitted(idHex string) (bool, string) {
 	res := a.peerFilter(api.PathFilterID + idHex)
 	return res.Code == api.CodeOK, res.Log
 }
+
+// IsValidator reports whether pub (an ed25519 consensus key) is a validator in
+// the last committed state (genesis before the first block).
+func (a *App) IsValidator(pub []byte) bool {
+	v, err := a.committed()
+	if err != nil {
+		return false
+	}
+	ok, err := v.Has(api.ValidatorKey(pub))
+	return err == nil && ok
+}

@@ -95,6 +95,8 @@ func ValidateCometBFT(c *cmtcfg.Config) error {
 //   - allow_duplicate_ip true: several local nodes share 127.0.0.1.
 //   - Prometheus on 127.0.0.1:26660: metrics on by default, not exposed off-host.
 //   - tx_index kv: `tx_search` finds poaledger.event by id, submitter and EPC.
+//   - filter_peers true: CometBFT asks the app about every peer, in and out
+//     (/p2p/filter/id/<id>); only nodes admitted in the ledger may connect.
 func NodeDefaults(home, moniker string) *cmtcfg.Config {
 	c := cmtcfg.DefaultConfig()
 	c.SetRoot(home)
@@ -112,6 +114,7 @@ func NodeDefaults(home, moniker string) *cmtcfg.Config {
 	c.Instrumentation.PrometheusListenAddr = "127.0.0.1:26660"
 	c.Instrumentation.Namespace = "cometbft"
 	c.TxIndex.Indexer = "kv"
+	c.FilterPeers = true
 	return c
 }
 

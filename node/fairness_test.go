@@ -52,7 +52,7 @@ func fairEvent(who string, n uint64) []byte {
 func fairHome(t *testing.T, flooder *keyring.Key) func(c *cmtcfg.Config) {
 	return func(c *cmtcfg.Config) {
 		home := c.RootDir
-		k, err := keyring.New(home).Add("flooder")
+		k, err := keyring.New(home, keyring.Unencrypted()).Add("flooder")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -147,6 +148,12 @@ type InitOptions struct {
 	Force bool
 	// GenesisTime; zero means now.
 	GenesisTime time.Time
+	// Passphrase encrypts the admin key; InitHome asks it once (keyring.Protect)
+	// before it writes anything. Required unless Unencrypted.
+	Passphrase keyring.PassphraseFunc
+	// Unencrypted writes the admin key in plaintext, marked as a test key
+	// (`poaledger init --unencrypted`): for throwaway local chains only.
+	Unencrypted bool
 }
 
 // InitResult describes an initialised home.
@@ -158,14 +165,41 @@ type InitResult struct {
 // AdminKeyName is the member key `poaledger init` creates and makes an authority.
 const AdminKeyName = "admin"
 
+// adminKeyOption is how InitHome stores the admin key. The passphrase is asked (and
+// checked) here, before anything is written, so a missing or short one leaves the
+// home untouched.
+func adminKeyOption(o InitOptions) (keyring.Option, error) {
+	switch {
+	case o.Unencrypted:
+		return keyring.Unencrypted(), nil
+	case o.Passphrase == nil:
+		return nil, fmt.Errorf("node: the %s key needs a passphrase to be encrypted with (or Unencrypted, for a test chain)", AdminKeyName)
+	}
+	pass, err := o.Passphrase(AdminKeyName, keyring.Protect)
+	if err != nil {
+		return nil, err
+	}
+	if err := keyring.CheckNewPassphrase(pass); err != nil {
+		return nil, err
+	}
+	return keyring.WithPassphrase(func(string, keyring.Purpose) ([]byte, error) {
+		return bytes.Clone(pass), nil
+	}), nil
+}
+
 // InitHome creates a one-validator chain in o.Home: CometBFT config and genesis (this
 // node the only validator), poaledger.toml, and a key "admin" that genesis makes an
-// authority (and recorder) member. It refuses an existing home unless o.Force.
+// authority (and recorder) member, encrypted with o.Passphrase (or, with
+// o.Unencrypted, a plaintext test key). It refuses an existing home unless o.Force.
 func InitHome(o InitOptions) (*InitResult, error) {
 	if o.ChainID == "" {
 		return nil, fmt.Errorf("node: --chain-id is required")
 	}
 	if err := ValidateChainID(o.ChainID); err != nil {
+		return nil, err
+	}
+	keyOpt, err := adminKeyOption(o)
+	if err != nil {
 		return nil, err
 	}
 	if o.Moniker == "" {
@@ -187,7 +221,7 @@ func InitHome(o InitOptions) (*InitResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	admin, err := keyring.New(o.Home).Add(AdminKeyName)
+	admin, err := keyring.New(o.Home, keyOpt).Add(AdminKeyName)
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +229,8 @@ func InitHome(o InitOptions) (*InitResult, error) {
 		PubKey: admin.PubKey, Name: AdminKeyName,
 		Roles: []string{consensus.RoleAuthority, consensus.RoleRecorder},
 	})
+	// The new chain's only node is admitted at genesis, run by the admin member.
+	state.Nodes = []app.GenesisNode{{ID: string(nf.NodeID), Role: consensus.NodeValidator, Operator: admin.Address()}}
 	gt := o.GenesisTime
 	if gt.IsZero() {
 		gt = time.Now()

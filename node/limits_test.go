@@ -105,7 +105,7 @@ func TestBroadcastMaxTxPassesRPCBodyLimit(t *testing.T) {
 // refused at startup with an error naming the key and the required bound.
 func TestNewRefusesRPCBodyTooSmall(t *testing.T) {
 	home := t.TempDir()
-	if _, err := node.InitHome(node.InitOptions{Home: home, ChainID: "limits-test"}); err != nil {
+	if _, err := node.InitHome(node.InitOptions{Home: home, ChainID: "limits-test", Unencrypted: true}); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(home, "config", "config.toml")

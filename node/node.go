@@ -32,8 +32,10 @@ type Node struct {
 	home   string
 	cmt    *cmtnode.Node
 	store  *ledger.Store
+	app    *app.App
 	logger log.Logger
 	dbs    *dbTracker
+	cancel context.CancelFunc // stops the admission watcher
 }
 
 // dbTracker remembers CometBFT's databases so Stop can close the ones CometBFT's
@@ -156,7 +158,70 @@ func New(home string, opts Options) (*Node, error) {
 		store.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	return &Node{home: home, cmt: cmt, store: store, logger: logger, dbs: dbs}, nil
+	n := &Node{home: home, cmt: cmt, store: store, logger: logger, dbs: dbs, app: application}
+	if err := n.checkOwnAdmission(pv); err != nil {
+		n.dbs.closeAll()
+		store.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// checkOwnAdmission refuses to run a validator whose node ID the ledger does
+// not admit (its peers would refuse it), and warns a non-validator.
+func (n *Node) checkOwnAdmission(pv *privval.FilePV) error {
+	if !n.cmt.Config().FilterPeers {
+		n.logger.Info("filter_peers is off in config.toml: any node that reaches this one may connect and sync the ledger")
+		return nil
+	}
+	id := string(n.cmt.NodeInfo().ID())
+	ok, why := n.app.Admitted(id)
+	if ok {
+		return nil
+	}
+	pub, err := pv.GetPubKey()
+	if err != nil {
+		return fmt.Errorf("node: validator key: %w", err)
+	}
+	if n.app.IsValidator(pub.Bytes()) {
+		return fmt.Errorf("node: this validator's node ID %s is not admitted in the ledger (%s); peers would refuse it. "+
+			"An authority must propose `poaledger tx propose admit-node %s --role validator --operator ADDRESS` and the authorities vote", id, why, id)
+	}
+	n.logger.Error("this node is not admitted: peers will refuse it until the authorities admit it",
+		"node_id", id, "reason", why)
+	return nil
+}
+
+// dropRevokedPeers disconnects, after each block, the peers the ledger no
+// longer admits (a block revoked them); the peer filter refuses their redials.
+func (n *Node) dropRevokedPeers(ctx context.Context) error {
+	sub, err := n.cmt.EventBus().Subscribe(ctx, "poaledger-admission", cmttypes.EventQueryNewBlock, 16)
+	if err != nil {
+		return fmt.Errorf("node: subscribe to new blocks: %w", err)
+	}
+	go func() {
+		dropped := map[string]bool{} // log once per peer
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sub.Canceled():
+				return
+			case <-sub.Out():
+			}
+			for _, p := range n.cmt.Switch().Peers().List() {
+				id := string(p.ID())
+				if ok, why := n.app.Admitted(id); !ok {
+					if !dropped[id] {
+						n.logger.Info("disconnecting peer the ledger no longer admits", "peer", id, "reason", why)
+						dropped[id] = true
+					}
+					n.cmt.Switch().StopPeerForError(p, "node no longer admitted: "+why)
+				}
+			}
+		}
+	}()
+	return nil
 }
 
 func loadPrivValidator(c *cmtcfg.Config) (*privval.FilePV, error) {
@@ -174,11 +239,21 @@ func (n *Node) Start() error {
 		n.store.Close()
 		return fmt.Errorf("node: start: %w", err)
 	}
+	if n.cmt.Config().FilterPeers {
+		ctx, cancel := context.WithCancel(context.Background())
+		n.cancel = cancel
+		if err := n.dropRevokedPeers(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // Stop stops CometBFT, then closes the ledger.
 func (n *Node) Stop() error {
+	if n.cancel != nil {
+		n.cancel()
+	}
 	var errs []error
 	if n.cmt.IsRunning() {
 		if err := n.cmt.Stop(); err != nil {

@@ -247,7 +247,7 @@ func Init(o InitOptions) (*Manifest, error) {
 		cfgs[i] = nf.Config
 		if info.Validator {
 			vals = append(vals, node.GenesisValidator{Name: name, PubKey: nf.ValPubKey, Power: ValidatorPower})
-			k, err := keyring.New(home).Add(AuthorityKeyName)
+			k, err := keyring.New(home, keyring.Unencrypted()).Add(AuthorityKeyName) // a throwaway local network: test keys
 			if err != nil {
 				return nil, err
 			}
@@ -258,7 +258,7 @@ func Init(o InitOptions) (*Manifest, error) {
 		}
 		m.Nodes = append(m.Nodes, info)
 	}
-	rec, err := keyring.New(filepath.Join(o.Dir, m.Nodes[0].Home)).Add(RecorderKeyName)
+	rec, err := keyring.New(filepath.Join(o.Dir, m.Nodes[0].Home), keyring.Unencrypted()).Add(RecorderKeyName)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +271,22 @@ func Init(o InitOptions) (*Manifest, error) {
 	if gt.IsZero() {
 		gt = time.Now()
 	}
-	doc, err := node.BuildGenesis(o.ChainID, gt, vals, app.DefaultGenesisState(members...))
+	// Every node of the testnet is admitted at genesis (filter_peers): each
+	// validator run by its own authority, full nodes by the first validator's.
+	state := app.DefaultGenesisState(members...)
+	for _, n := range m.Nodes {
+		g := app.GenesisNode{ID: n.NodeID, Role: consensus.NodeFull, Operator: m.Keys[0].Address}
+		if n.Validator {
+			g.Role = consensus.NodeValidator
+			for _, k := range m.Keys {
+				if k.Home == n.Home && k.Name == AuthorityKeyName {
+					g.Operator = k.Address
+				}
+			}
+		}
+		state.Nodes = append(state.Nodes, g)
+	}
+	doc, err := node.BuildGenesis(o.ChainID, gt, vals, state)
 	if err != nil {
 		return nil, err
 	}

@@ -22,19 +22,27 @@ func newInitCmd(g *globals) *cobra.Command {
 		Short: "Create a one-validator chain in --home, with an authority key named admin",
 		Long: `init writes CometBFT's config.toml and a genesis in which this node is the only
 validator, poaledger's own config (config/poaledger.toml), and a member key named
-"admin" (keys/admin.json) that genesis makes an authority and recorder. It refuses to
-touch an existing home unless --force is given (which deletes that home's chain data
-and keys).`,
-		Example: "  poaledger init --chain-id demo --home ./demo\n  poaledger init --chain-id demo --moniker acme-val --home ./demo --force",
+"admin" (keys/admin.json) that genesis makes an authority and recorder. The admin key
+is encrypted with a passphrase, read like for ` + "`keys add`" + ` (--passphrase-file FILE,
+$POALEDGER_PASSPHRASE, or a prompt on a terminal); --unencrypted stores it in
+plaintext, for a throwaway local test chain only. It refuses to touch an existing home
+unless --force is given (which deletes that home's chain data and keys).`,
+		Example: "  poaledger init --chain-id demo --home ./demo\n  poaledger init --chain-id demo --moniker acme-val --home ./demo --force\n  poaledger init --chain-id scratch --home ./scratch --unencrypted   # test chain: plaintext admin key",
 		Args:    exactArgs(0, ""),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.ChainID == "" {
 				return usagef("--chain-id is required")
 			}
 			o.Home = g.home
+			if !o.Unencrypted {
+				o.Passphrase = keyPassphrase(cmd)
+			}
 			res, err := node.InitHome(o)
 			if err != nil {
 				return err
+			}
+			if o.Unencrypted {
+				warnUnencrypted(cmd, node.AdminKeyName)
 			}
 			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
 				fmt.Fprintf(w, "initialised %s\n  chain id: %s\n  moniker:  %s\n  node id:  %s\n  admin:    %s (key %q, roles authority,recorder)\n",
@@ -46,6 +54,8 @@ and keys).`,
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "", fmt.Sprintf("chain id (required, at most %d bytes)", tx.MaxChainIDLen))
 	cmd.Flags().StringVar(&o.Moniker, "moniker", "node0", "this node's name")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite an existing home (deletes its chain data and keys)")
+	cmd.Flags().BoolVar(&o.Unencrypted, unencryptedFlag, false, unencryptedUsage)
+	addPassphraseFileFlag(cmd)
 	return cmd
 }
 

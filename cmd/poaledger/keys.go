@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -13,44 +14,206 @@ type keyOut struct {
 	Name    string `json:"name"`
 	Address string `json:"address"`
 	PubKey  string `json:"pubkey"`
+	// Storage: encrypted, unencrypted (a test key) or legacy (format 1: keys migrate).
+	Storage string `json:"storage,omitempty"`
 }
 
 func toKeyOut(k keyring.Key) keyOut {
-	return keyOut{Name: k.Name, Address: k.Address(), PubKey: k.PubKeyBase64()}
+	return keyOut{Name: k.Name, Address: k.Address(), PubKey: k.PubKeyBase64(), Storage: string(k.Storage)}
 }
+
+// storageText explains a key's storage in text output.
+func storageText(s string) string {
+	switch keyring.Storage(s) {
+	case keyring.Plaintext:
+		return "unencrypted (test key)"
+	case keyring.Legacy:
+		return "legacy, unencrypted (run `poaledger keys migrate`)"
+	}
+	return s
+}
+
+const maxExportSize = 64 << 10
 
 func newKeysCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
 		Short: "Manage member signing keys (ed25519) in <home>/keys",
-		Long: `Member keys sign transactions. Each is a file <home>/keys/NAME.json, mode 0600,
-holding the private key: keep it safe. The address is the first 20 bytes of
-sha256(pubkey) in upper-case hex, as in CometBFT.`,
-		Example: "  poaledger keys add alice\n  poaledger keys list --output json",
+		Long: `Member keys sign transactions. Each is a file <home>/keys/NAME.json (mode 0600, in a
+directory of mode 0700: a key file or directory open to group or others is refused,
+with the chmod that fixes it). The private key is encrypted with a passphrase
+(argon2id, ChaCha20-Poly1305); the name, address and public key stay readable, so
+list and show need no passphrase. The address is the first 20 bytes of
+sha256(pubkey) in upper-case hex, as in CometBFT.
+
+The passphrase is read from, in order: --passphrase-file FILE (its first line),
+$POALEDGER_PASSPHRASE, or a no-echo prompt when standard input is a terminal (a new
+passphrase is asked twice). tx commands read it the same way.
+
+--unencrypted (keys add, keys import, keys migrate; also init) stores the private key
+in plaintext, marked "unencrypted" in the file: for throwaway local test networks
+only (testnet init writes its keys that way). Such a key signs without a passphrase.
+Key files written before encryption existed (format 1) sign only after
+` + "`poaledger keys migrate`" + ` rewrites them.`,
+		Example: "  poaledger keys add alice\n  poaledger keys list --output json\n  poaledger keys export alice > alice.key && poaledger keys import alice alice.key --home ./other",
 	}
 	show := func(cmd *cobra.Command, k keyring.Key) error {
 		o := toKeyOut(k)
 		return g.print(cmd.OutOrStdout(), o, func(w io.Writer) {
 			fmt.Fprintf(w, "name:    %s\naddress: %s\npubkey:  %s\n", o.Name, o.Address, o.PubKey)
+			if o.Storage != "" {
+				fmt.Fprintf(w, "storage: %s\n", storageText(o.Storage))
+			}
 		})
 	}
-	cmd.AddCommand(
-		&cobra.Command{
-			Use: "add NAME", Short: "Generate a new key", Args: exactArgs(1, "NAME"),
-			Example: "  poaledger keys add alice --home ./demo",
-			RunE: func(cmd *cobra.Command, args []string) error {
-				k, err := keyring.New(g.home).Add(args[0])
+
+	add := &cobra.Command{
+		Use: "add NAME", Short: "Generate a new key (encrypted with a passphrase)", Args: exactArgs(1, "NAME"),
+		Example: "  poaledger keys add alice --home ./demo\n  POALEDGER_PASSPHRASE=... poaledger keys add alice\n  poaledger keys add test1 --unencrypted --home ./localnet/node0",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := openKeyring(cmd, g.home).Add(args[0])
+			if err != nil {
+				return err
+			}
+			if unencrypted(cmd) {
+				warnUnencrypted(cmd, k.Name)
+			}
+			return show(cmd, k)
+		},
+	}
+	addPassphraseFileFlag(add)
+	add.Flags().Bool(unencryptedFlag, false, unencryptedUsage)
+
+	migrate := &cobra.Command{
+		Use:   "migrate [NAME...]",
+		Short: "Encrypt unencrypted key files in place (all of them without NAME)",
+		Long: `migrate rewrites key files, each atomically (a new file renamed over the old one),
+so that their private key is encrypted with a passphrase (asked once for all of
+them): the plaintext files of format 1 that poaledger wrote before encryption, and
+keys stored with --unencrypted. Encrypted keys are left alone. Without NAME it
+migrates every key in <home>/keys.
+
+With --unencrypted it only rewrites format-1 files into the current format, still in
+plaintext but marked as test keys (for the homes of old local testnets).`,
+		Example: "  poaledger keys migrate --home ./demo\n  poaledger keys migrate admin --passphrase-file ./pass.txt\n  poaledger keys migrate --unencrypted --home ./localnet/node0",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r := openKeyring(cmd, g.home)
+			names := args
+			if len(names) == 0 {
+				ks, err := r.List()
 				if err != nil {
 					return err
 				}
-				return show(cmd, k)
-			},
+				for _, k := range ks {
+					names = append(names, k.Name)
+				}
+			}
+			type migrated struct {
+				Name string `json:"name"`
+				From string `json:"from"`
+				To   string `json:"to"`
+			}
+			out := []migrated{}
+			var plain []string
+			for _, name := range names {
+				from, to, err := r.Migrate(name)
+				if err != nil {
+					return err
+				}
+				out = append(out, migrated{name, string(from), string(to)})
+				if from != to && to == keyring.Plaintext {
+					plain = append(plain, name)
+				}
+			}
+			if len(plain) > 0 {
+				warnUnencrypted(cmd, plain...)
+			}
+			return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
+				if len(out) == 0 {
+					fmt.Fprintf(w, "no keys in %s\n", r.Dir())
+				}
+				for _, m := range out {
+					if m.From == m.To {
+						fmt.Fprintf(w, "%-16s unchanged (%s)\n", m.Name, storageText(m.From))
+					} else {
+						fmt.Fprintf(w, "%-16s %s -> %s\n", m.Name, m.From, m.To)
+					}
+				}
+			})
 		},
+	}
+	addPassphraseFileFlag(migrate)
+	migrate.Flags().Bool(unencryptedFlag, false, "rewrite format-1 files as marked test keys instead of encrypting them (local test networks only)")
+
+	export := &cobra.Command{
+		Use:   "export NAME",
+		Short: "Write a key, encrypted with an export passphrase, to standard output",
+		Long: `export writes key NAME as a JSON blob encrypted with an export passphrase of its own
+(--export-passphrase-file FILE, else $POALEDGER_EXPORT_PASSPHRASE, else a prompt, twice),
+for ` + "`poaledger keys import`" + ` on another machine. Unlocking the key may ask its own
+passphrase first. The blob is as safe as the export passphrase: choose a strong one.`,
+		Example: "  poaledger keys export alice --home ./demo > alice.key",
+		Args:    exactArgs(1, "NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			blob, err := openKeyring(cmd, g.home).Export(args[0], exportPassphrase(cmd))
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(blob)
+			return err
+		},
+	}
+	addPassphraseFileFlag(export)
+	export.Flags().String(exportPassphraseFileFlag, "", "read the export passphrase from the first line of FILE (default: $"+exportPassphraseEnv+", else a prompt)")
+
+	imp := &cobra.Command{
+		Use:   "import NAME FILE|-",
+		Short: "Store a key written by `keys export` under NAME",
+		Long: `import reads a blob written by ` + "`poaledger keys export`" + ` from FILE (or standard input
+for -), opens it with its export passphrase (--export-passphrase-file FILE, else
+$POALEDGER_EXPORT_PASSPHRASE, else a prompt) and stores the key as NAME, encrypted with
+this keyring's passphrase (asked like for keys add), or in plaintext with --unencrypted.
+It refuses to overwrite a key.`,
+		Example: "  poaledger keys import alice alice.key --home ./demo",
+		Args:    exactArgs(2, "NAME FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := keyring.ValidName(args[0]); err != nil {
+				return err
+			}
+			var r io.Reader = cmd.InOrStdin()
+			if args[1] != "-" {
+				f, err := os.Open(args[1])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			blob, err := io.ReadAll(io.LimitReader(r, maxExportSize))
+			if err != nil {
+				return err
+			}
+			k, err := openKeyring(cmd, g.home).ImportExported(args[0], blob, exportPassphrase(cmd))
+			if err != nil {
+				return err
+			}
+			if unencrypted(cmd) {
+				warnUnencrypted(cmd, k.Name)
+			}
+			return show(cmd, k)
+		},
+	}
+	addPassphraseFileFlag(imp)
+	imp.Flags().String(exportPassphraseFileFlag, "", "read the export passphrase from the first line of FILE (default: $"+exportPassphraseEnv+", else a prompt)")
+	imp.Flags().Bool(unencryptedFlag, false, unencryptedUsage)
+
+	cmd.AddCommand(
+		add,
 		&cobra.Command{
-			Use: "show NAME", Short: "Show a key's address and public key", Args: exactArgs(1, "NAME"),
+			Use: "show NAME", Short: "Show a key's address and public key (no passphrase needed)", Args: exactArgs(1, "NAME"),
 			Example: "  poaledger keys show alice --home ./demo --output json",
 			RunE: func(cmd *cobra.Command, args []string) error {
-				k, err := keyring.New(g.home).Get(args[0])
+				k, err := keyring.New(g.home).Show(args[0])
 				if err != nil {
 					return err
 				}
@@ -58,7 +221,7 @@ sha256(pubkey) in upper-case hex, as in CometBFT.`,
 			},
 		},
 		&cobra.Command{
-			Use: "list", Short: "List keys", Args: exactArgs(0, ""),
+			Use: "list", Short: "List keys (no passphrase needed)", Args: exactArgs(0, ""),
 			Example: "  poaledger keys list --home ./demo",
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				ks, err := keyring.New(g.home).List()
@@ -71,7 +234,7 @@ sha256(pubkey) in upper-case hex, as in CometBFT.`,
 				}
 				return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
 					for _, o := range out {
-						fmt.Fprintf(w, "%-16s %s %s\n", o.Name, o.Address, o.PubKey)
+						fmt.Fprintf(w, "%-16s %s %s %s\n", o.Name, o.Address, o.PubKey, o.Storage)
 					}
 				})
 			},
@@ -88,6 +251,7 @@ sha256(pubkey) in upper-case hex, as in CometBFT.`,
 				})
 			},
 		},
+		migrate, export, imp,
 	)
 	return cmd
 }

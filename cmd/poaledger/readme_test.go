@@ -147,8 +147,8 @@ func cutComment(s string) string {
 }
 
 // shell is the small subset of sh the README uses: words, '...' and "...", backslash
-// escapes, $VAR and ${VAR}, VAR=value lines, $(command) substitution, and pipelines
-// (split by splitPipeline). Everything else (;, &&, redirections, globs, backquotes)
+// escapes, $VAR and ${VAR}, VAR=value and export VAR=value lines, $(command)
+// substitution, and pipelines (split by splitPipeline). Everything else (;, &&, redirections, globs, backquotes)
 // is an error, so a README line using it cannot pass untested.
 type shell struct {
 	vars  map[string]string
@@ -156,6 +156,14 @@ type shell struct {
 }
 
 var shellAssign = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)=(.*)$`)
+
+// shellExport matches `export VAR=value` (one word after expansion); the variable is
+// also put into the environment of every later command.
+var shellExport = regexp.MustCompile(`^export\s+([A-Za-z_][A-Za-z0-9_]*)=(.*)$`)
+
+// readmeScrubbedEnv are the variables a README command never inherits from the test's
+// environment: the README must export them itself.
+var readmeScrubbedEnv = []string{passphraseEnv, exportPassphraseEnv}
 
 // words splits and expands one command (no pipes).
 func (sh *shell) words(s string) ([]string, error) {
@@ -422,6 +430,7 @@ type readmeRun struct {
 	ports map[int]int    // README's port -> the port the test really uses
 	homes map[string]int // home dir (as written) -> its real RPC port
 	sh    *shell
+	env   []string // VAR=value of the README's export lines, in order
 }
 
 // TestReadmeQuickStart runs README.md's Quick start as written: `make build` (the test
@@ -478,6 +487,12 @@ func (r *readmeRun) classify(l readmeLine) error {
 		return nil
 	}
 	if shellAssign.MatchString(l.text) && !strings.ContainsAny(l.text, " \t") {
+		return nil
+	}
+	if m := shellExport.FindStringSubmatch(l.text); m != nil {
+		if w, err := r.sh.words(m[2]); err != nil || len(w) != 1 {
+			return fmt.Errorf("export: want one word after =, got %q (%v)", w, err)
+		}
 		return nil
 	}
 	segs := splitPipeline(l.text)
@@ -541,6 +556,15 @@ func (r *readmeRun) exec(l readmeLine) {
 		r.sh.vars[m[1]] = w[0]
 		return
 	}
+	if m := shellExport.FindStringSubmatch(l.text); m != nil {
+		w, err := r.sh.words(m[2])
+		if err != nil || len(w) != 1 {
+			t.Fatalf("%s: %v", l, err)
+		}
+		r.sh.vars[m[1]] = w[0]
+		r.env = append(r.env, m[1]+"="+w[0])
+		return
+	}
 	argv, err := r.sh.words(l.text)
 	if err != nil {
 		t.Fatalf("%s: %v", l, err)
@@ -574,6 +598,7 @@ func (r *readmeRun) run(args ...string) ([]byte, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, r.bin, args...)
 	cmd.Dir = r.dir
+	cmd.Env = r.environ()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -581,6 +606,22 @@ func (r *readmeRun) run(args ...string) ([]byte, error) {
 		return append(out, stderr.Bytes()...), err
 	}
 	return out, nil
+}
+
+// environ is the environment of a README command: the test's, without
+// readmeScrubbedEnv, plus what the README exported so far.
+func (r *readmeRun) environ() []string {
+	var env []string
+next:
+	for _, kv := range os.Environ() {
+		for _, name := range readmeScrubbedEnv {
+			if strings.HasPrefix(kv, name+"=") {
+				continue next
+			}
+		}
+		env = append(env, kv)
+	}
+	return append(env, r.env...)
 }
 
 // substitute runs the command of a $(...): a poaledger command, optionally piped
@@ -751,6 +792,7 @@ func (r *readmeRun) background(l readmeLine, args []string, home string) {
 	}
 	cmd := exec.Command(r.bin, args...)
 	cmd.Dir = r.dir
+	cmd.Env = r.environ()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

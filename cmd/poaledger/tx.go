@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,13 +23,16 @@ type txFlags struct {
 	wait    bool
 	timeout time.Duration
 	chainID string
+	genesis string
 }
 
 func (f *txFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.from, "from", "", "name of the signing key in <home>/keys (required)")
 	cmd.Flags().BoolVar(&f.wait, "wait", false, "wait until the tx is in a block and print its height and result")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", time.Minute, "how long to wait for the node (and with --wait, for the block)")
-	cmd.Flags().StringVar(&f.chainID, "chain-id", "", "chain id to sign for (default: asked from the node)")
+	cmd.Flags().StringVar(&f.chainID, "chain-id", "", "chain id to sign for (default: the chain id of --genesis, else asked from the node); a node of another chain is refused")
+	cmd.Flags().StringVar(&f.genesis, "genesis", "", "genesis.json that anchors verification of the nonce (and of --skip-existing) (default <home>/config/genesis.json, if present)")
+	addPassphraseFileFlag(cmd)
 }
 
 type txOut struct {
@@ -46,7 +50,7 @@ func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) er
 	if f.from == "" {
 		return usagef("--from is required (a key name; see `poaledger keys list`)")
 	}
-	key, err := keyring.New(g.home).Get(f.from)
+	key, err := keyring.New(g.home, keyOptions(cmd)...).Get(f.from)
 	if err != nil {
 		return err
 	}
@@ -54,9 +58,13 @@ func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) er
 	if err != nil {
 		return err
 	}
+	v, err := g.txVerifier(cmd, c, f, false)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 	defer cancel()
-	res, err := c.SignAndBroadcast(ctx, key.PrivKey, f.chainID, msg, f.wait)
+	res, err := c.Send(ctx, key.PrivKey, msg, client.SendOpts{ChainID: f.chainID, Verifier: v, Wait: f.wait})
 	if err != nil {
 		return err
 	}
@@ -80,9 +88,40 @@ func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) er
 			fmt.Fprintf(w, "event:   %s\n", id)
 		}
 		for _, id := range out.Skipped {
-			fmt.Fprintf(w, "skipped: %s (already recorded)\n", id)
+			fmt.Fprintf(w, "skipped: %s (already recorded, verified)\n", id)
 		}
 	})
+}
+
+// txVerifier returns the verifier that proves a tx command's reads (the nonce, and
+// --skip-existing's lookups): from --genesis, else from <home>/config/genesis.json
+// when the home has one. Without either it returns nil, unless required. A
+// --chain-id other than the genesis chain id is an error with --genesis; with the
+// home's genesis it means signing for another chain, without a verifier (unless
+// required).
+func (g *globals) txVerifier(cmd *cobra.Command, c *client.Client, f *txFlags, required bool) (*client.Verifier, error) {
+	gen := f.genesis
+	if gen == "" {
+		gen = filepath.Join(g.home, "config", "genesis.json")
+		if _, err := os.Stat(gen); err != nil {
+			if required {
+				return nil, fmt.Errorf("no genesis to verify against: %w (pass --genesis FILE, the genesis.json of the chain)", err)
+			}
+			return nil, nil
+		}
+	}
+	v, err := client.NewVerifier(g.home, gen, c)
+	if err != nil {
+		return nil, err
+	}
+	if f.chainID != "" && f.chainID != v.ChainID() {
+		if f.genesis != "" || required {
+			return nil, usagef("--chain-id %q, but genesis %s is for chain %q", f.chainID, gen, v.ChainID())
+		}
+		return nil, nil
+	}
+	v.Notes = cmd.ErrOrStderr()
+	return v, nil
 }
 
 func newTxCmd(g *globals) *cobra.Command {
@@ -120,17 +159,24 @@ the command waits for the block and prints its height.`,
 				if err != nil {
 					return err
 				}
+				// Which events are recorded is proven (presence or absence of
+				// each id), from the genesis: a lying node must not make
+				// events be left out as "already recorded".
+				v, err := g.txVerifier(cmd, c, &rf, true)
+				if err != nil {
+					return fmt.Errorf("--skip-existing cannot verify which events are already recorded: %w", err)
+				}
 				ctx, cancel := context.WithTimeout(cmd.Context(), rf.timeout)
 				defer cancel()
 				var dropped []epcis.Event
-				if events, dropped, err = c.DropRecorded(ctx, events, client.QueryOpts{}); err != nil {
-					return err
+				if events, dropped, err = c.DropRecorded(ctx, events, client.QueryOpts{Prove: true, Verifier: v}); err != nil {
+					return fmt.Errorf("--skip-existing could not verify which events are already recorded, nothing sent: %w", err)
 				}
 				skipped = client.EventIDs(dropped)
 				if len(events) == 0 {
 					out := txOut{Skipped: skipped}
 					return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
-						fmt.Fprintf(w, "all %d events are already recorded; nothing sent\n", len(skipped))
+						fmt.Fprintf(w, "all %d events are already recorded (verified); nothing sent\n", len(skipped))
 					})
 				}
 			}
@@ -138,7 +184,7 @@ the command waits for the block and prints its height.`,
 		},
 	}
 	rf.register(record)
-	record.Flags().BoolVar(&skipExisting, "skip-existing", false, "leave out events the ledger already holds (by id) instead of refusing the whole document")
+	record.Flags().BoolVar(&skipExisting, "skip-existing", false, "leave out events the ledger already holds (by id, each presence or absence proven from --genesis) instead of refusing the whole document")
 
 	member := &cobra.Command{Use: "member", Short: "Admit or revoke members (authority keys only)",
 		Example: "  poaledger tx member revoke EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496 --from admin --wait"}

@@ -75,7 +75,7 @@ func StartNode(t testing.TB, opts ...Option) *Node {
 		opt(&o)
 	}
 	home := t.TempDir()
-	if _, err := node.InitHome(node.InitOptions{Home: home, ChainID: o.chainID, Moniker: "val0"}); err != nil {
+	if _, err := node.InitHome(node.InitOptions{Home: home, ChainID: o.chainID, Moniker: "val0", Unencrypted: true}); err != nil {
 		t.Fatalf("testutil: init home: %v", err)
 	}
 	cfg, err := config.LoadCometBFT(home)
