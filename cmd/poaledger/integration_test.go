@@ -164,7 +164,7 @@ func TestEndToEnd(t *testing.T) {
 	c.run("keys", "add", "rec")
 	var key struct{ Address, PubKey string }
 	c.json(&key, "keys", "show", "rec")
-	c.run("tx", "member", "add", key.PubKey, "--roles", "recorder", "--name", "rec", "--org", "Test Org", "--from", "admin", "--wait")
+	c.run("tx", "propose", "add-member", key.PubKey, "--roles", "recorder", "--name", "rec", "--org", "Test Org", "--from", "admin", "--wait")
 
 	// A kvstore-style tx is refused with a code, not accepted.
 	res, err := cmt.BroadcastTxSync(context.Background(), []byte("a=b"))
@@ -288,7 +288,7 @@ func TestEndToEnd(t *testing.T) {
 	checkEvents(false)
 
 	// A member tx and a record still work after the restart (nonces survived).
-	c.run("tx", "member", "add", pubOf(t, c, "late"), "--roles", "recorder", "--from", "admin", "--wait")
+	c.run("tx", "propose", "add-member", pubOf(t, c, "late"), "--roles", "recorder", "--from", "admin", "--wait")
 
 	// SIGTERM stops cleanly.
 	last := waitHeight(t, rpc, 1, 10*time.Second)

@@ -155,7 +155,7 @@ func TestPassphraseSources(t *testing.T) {
 	// tx commands take --passphrase-file and unlock the key before calling the node
 	// (which is not there: with the right passphrase the tx fails for that reason).
 	txWith := func(file string) error {
-		_, _, err := runCLI(t, "", "tx", "member", "revoke", "EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496",
+		_, _, err := runCLI(t, "", "tx", "propose", "revoke-member", "EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496",
 			"--from", "alice", "--home", home, "--node", "tcp://127.0.0.1:1", "--timeout", "2s", "--passphrase-file", file)
 		return err
 	}
@@ -213,7 +213,7 @@ func TestKeysUnencryptedFlag(t *testing.T) {
 		t.Fatalf("key file:\n%s", raw)
 	}
 	// It signs without a passphrase (the tx gets as far as the node).
-	_, _, err = runCLI(t, "", "tx", "member", "revoke", "EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496",
+	_, _, err = runCLI(t, "", "tx", "propose", "revoke-member", "EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496",
 		"--from", "test", "--home", home, "--node", "tcp://127.0.0.1:1", "--timeout", "2s")
 	if err == nil || strings.Contains(err.Error(), "passphrase") {
 		t.Fatalf("tx with an unencrypted key: %v", err)
@@ -270,7 +270,7 @@ func TestKeysMigrate(t *testing.T) {
 	if out := mustCLI(t, "keys", "show", "old", "--home", home); !strings.Contains(out, "keys migrate") {
 		t.Fatalf("keys show of a format-1 file:\n%s", out)
 	}
-	_, _, err := runCLI(t, "", "tx", "member", "revoke", "EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496",
+	_, _, err := runCLI(t, "", "tx", "propose", "revoke-member", "EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496",
 		"--from", "old", "--home", home, "--node", "tcp://127.0.0.1:1")
 	if !errors.Is(err, keyring.ErrLegacy) || !strings.Contains(err.Error(), "poaledger keys migrate old") {
 		t.Fatalf("tx with a format-1 key: %v", err)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -48,6 +50,7 @@ func (g *globals) queryOpts(f *queryFlags) (*client.Client, client.QueryOpts, er
 		if err != nil {
 			return nil, o, err
 		}
+		v.Notes = os.Stderr
 		o.Verifier = v
 	}
 	return c, o, nil
@@ -57,6 +60,24 @@ func verifiedLine(w io.Writer, info client.QueryInfo) {
 	fmt.Fprintf(w, "state:    height %d\n", info.Height)
 	if info.Verified {
 		fmt.Fprintf(w, "verified: true (proof against header %d)\n", info.ProofHeight)
+	}
+}
+
+// notFoundOut is the JSON form of a not-found answer (the command still exits 1).
+type notFoundOut struct {
+	NotFound    bool   `json:"not_found"`
+	Log         string `json:"log"`
+	Height      int64  `json:"height"`
+	Verified    bool   `json:"verified"`
+	ProofHeight int64  `json:"proof_height,omitempty"`
+}
+
+// completeLine says whether a list is proven to hold every item of its kind.
+func completeLine(w io.Writer, complete bool, what string) {
+	if complete {
+		fmt.Fprintf(w, "complete: true (proven: no other %s exists at this height)\n", what)
+	} else {
+		fmt.Fprintf(w, "complete: NOT PROVEN (without --prove nothing is verified; other %ss may exist)\n", what)
 	}
 }
 
@@ -82,6 +103,13 @@ func provenQuery[T any](g *globals, use, short, example, argName string,
 			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 			defer cancel()
 			res, err := fetch(ctx, c, args, o)
+			var qe *client.QueryError
+			if client.IsNotFound(err) && errors.As(err, &qe) && g.output == "json" {
+				// A not-found answer is an answer too: with its state height (and,
+				// with --prove, the header its absence was verified against).
+				_ = g.print(cmd.OutOrStdout(), notFoundOut{NotFound: true, Log: qe.Log, Height: qe.Height,
+					Verified: qe.Verified, ProofHeight: qe.ProofHeight}, nil)
+			}
 			if err != nil {
 				return err
 			}
@@ -136,6 +164,31 @@ verification exits non-zero and says what failed.`,
 				fmt.Fprintf(w, "%s %-8s %-20s %s\n", m.Address, m.Status, strings.Join(m.Roles, ","), m.Name)
 			}
 			verifiedLine(w, res.QueryInfo)
+			completeLine(w, res.Complete, "member")
+		})
+	validators := provenQuery(g, "validators", "List the validators the ledger records",
+		"  poaledger query validators --prove", "",
+		func(ctx context.Context, c *client.Client, _ []string, o client.QueryOpts) (*client.ValidatorsResult, error) {
+			return c.Validators(ctx, o)
+		},
+		func(w io.Writer, res *client.ValidatorsResult) {
+			for _, v := range res.Validators {
+				fmt.Fprintf(w, "%s power %d %s\n", v.Address, v.Power, v.Name)
+			}
+			verifiedLine(w, res.QueryInfo)
+			completeLine(w, res.Complete, "validator")
+		})
+	misbehaviour := provenQuery(g, "misbehaviour", "List the misbehaviour (evidence) the ledger records",
+		"  poaledger query misbehaviour --prove -o json", "",
+		func(ctx context.Context, c *client.Client, _ []string, o client.QueryOpts) (*client.MisbehaviourResult, error) {
+			return c.Misbehaviour(ctx, o)
+		},
+		func(w io.Writer, res *client.MisbehaviourResult) {
+			for _, m := range res.Misbehaviour {
+				fmt.Fprintf(w, "%s validator %s power %d at height %d (reported at %d)\n", m.Type, m.Validator, m.Power, m.Height, m.ReportedAt)
+			}
+			verifiedLine(w, res.QueryInfo)
+			completeLine(w, res.Complete, "misbehaviour record")
 		})
 	nonce := provenQuery(g, "nonce ADDRESS", "Show a member's next nonce",
 		"  poaledger query nonce EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496", "ADDRESS",
@@ -184,6 +237,7 @@ verification exits non-zero and says what failed.`,
 	}
 	status.Flags().DurationVar(&sf.timeout, "timeout", 30*time.Second, "how long to wait for the node")
 
-	cmd.AddCommand(event, member, members, nonce, params, status)
+	cmd.AddCommand(event, member, members, validators, misbehaviour, nonce, params, status)
+	cmd.AddCommand(govQueryCmds(g)...)
 	return cmd
 }

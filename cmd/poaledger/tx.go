@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,9 +42,19 @@ type txOut struct {
 	Address  string   `json:"address,omitempty"`
 	// Skipped lists ids left out by --skip-existing because they are recorded.
 	Skipped []string `json:"skipped,omitempty"`
+	// Proposal is the governance proposal a propose or vote tx touched, as it
+	// stands after the tx's block (with --wait).
+	Proposal *proposalOut `json:"proposal,omitempty"`
 }
 
 func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) error {
+	return g.sendThen(cmd, f, msg, out, nil)
+}
+
+// sendThen is send with a step run after a --wait broadcast committed, before
+// printing (e.g. reading the proposal the tx opened).
+func (g *globals) sendThen(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut,
+	after func(ctx context.Context, c *client.Client, res *client.BroadcastResult, out *txOut) error) error {
 	if f.from == "" {
 		return usagef("--from is required (a key name; see `poaledger keys list`)")
 	}
@@ -73,6 +81,11 @@ func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) er
 		if ids := client.RecordedIDs(res.Events); len(ids) > 0 {
 			out.EventIDs = ids
 		}
+		if after != nil {
+			if err := after(ctx, c, res, &out); err != nil {
+				return err
+			}
+		}
 	}
 	return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
 		fmt.Fprintf(w, "tx_hash: %s\n", out.TxHash)
@@ -89,6 +102,12 @@ func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) er
 		}
 		for _, id := range out.Skipped {
 			fmt.Fprintf(w, "skipped: %s (already recorded, verified)\n", id)
+		}
+		if p := out.Proposal; p != nil {
+			fmt.Fprintf(w, "proposal: %d (%s) %s\n", p.ID, p.Kind, p.Status)
+			if p.Note != "" {
+				fmt.Fprintf(w, "note:    %s\n", p.Note)
+			}
 		}
 	})
 }
@@ -126,7 +145,7 @@ func (g *globals) txVerifier(cmd *cobra.Command, c *client.Client, f *txFlags, r
 
 func newTxCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "tx", Short: "Sign and submit transactions to --node",
-		Example: "  poaledger tx record doc.json --from alice --wait\n  poaledger tx member add PUBKEY --roles recorder --from admin --wait"}
+		Example: "  poaledger tx record doc.json --from alice --wait\n  poaledger tx propose add-member PUBKEY --roles recorder --from admin --wait\n  poaledger tx vote 3 yes --from authority --wait"}
 	var rf txFlags
 	var skipExisting bool
 	record := &cobra.Command{
@@ -186,55 +205,6 @@ the command waits for the block and prints its height.`,
 	rf.register(record)
 	record.Flags().BoolVar(&skipExisting, "skip-existing", false, "leave out events the ledger already holds (by id, each presence or absence proven from --genesis) instead of refusing the whole document")
 
-	member := &cobra.Command{Use: "member", Short: "Admit or revoke members (authority keys only)",
-		Example: "  poaledger tx member revoke EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496 --from admin --wait"}
-	var af txFlags
-	var roles, name, org string
-	add := &cobra.Command{
-		Use:   "add PUBKEY",
-		Short: "Admit a member by ed25519 public key (base64, as `keys show` prints it)",
-		Example: "  poaledger tx member add $(poaledger keys show alice -o json | jq -r .pubkey) \\\n" +
-			"      --roles recorder --name alice --org Acme --from admin --wait",
-		Args: exactArgs(1, "PUBKEY"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pub, err := base64.StdEncoding.DecodeString(args[0])
-			if err != nil || len(pub) != tx.PubKeyLen {
-				return usagef("PUBKEY %q: want a base64 ed25519 public key (%d bytes)", args[0], tx.PubKeyLen)
-			}
-			var rs []string
-			for _, r := range strings.Split(roles, ",") {
-				if r = strings.TrimSpace(r); r != "" {
-					rs = append(rs, r)
-				}
-			}
-			msg := &tx.AddMember{PubKey: pub, Name: name, Organisation: org, Roles: rs}
-			if err := (&tx.Body{ChainID: "check", Msg: msg}).ValidateBasic(); err != nil {
-				return usagef("%v", err)
-			}
-			return g.send(cmd, &af, msg, txOut{Address: tx.AddressString(tx.Address(pub))})
-		},
-	}
-	af.register(add)
-	add.Flags().StringVar(&roles, "roles", "", "comma-separated roles: recorder, authority (required)")
-	add.Flags().StringVar(&name, "name", "", "member name")
-	add.Flags().StringVar(&org, "org", "", "member organisation")
-
-	var vf txFlags
-	revoke := &cobra.Command{
-		Use:     "revoke ADDRESS",
-		Short:   "Revoke a member; its key can no longer sign transactions",
-		Example: "  poaledger tx member revoke 3F1C...A9 --from admin --wait",
-		Args:    exactArgs(1, "ADDRESS"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			addr, err := tx.ParseAddress(args[0])
-			if err != nil {
-				return usagef("ADDRESS %q: %v", args[0], err)
-			}
-			return g.send(cmd, &vf, &tx.RevokeMember{Address: addr}, txOut{Address: tx.AddressString(addr)})
-		},
-	}
-	vf.register(revoke)
-	member.AddCommand(add, revoke)
-	cmd.AddCommand(record, member)
+	cmd.AddCommand(record, newProposeCmd(g), newVoteCmd(g))
 	return cmd
 }
