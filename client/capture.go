@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -64,19 +65,33 @@ func EventIDs(events []epcis.Event) []string {
 
 // DropRecorded splits events into those the node does not hold yet (keep) and
 // those it already records (skipped), looking each up by id with opts. With
-// opts.Prove each answer, presence or absence, is verified first; without it a
-// lying node can at worst make the tx fail with code duplicate (an event it
-// hides) or leave out an event it claims to hold.
+// opts.Prove each answer, presence or absence, is verified first, and every
+// lookup after the first reads the state height the first was verified for (one
+// consistent state); a failed verification is an error, never a guess. Without
+// Prove a lying node can make the client leave out an event it claims to hold
+// (the event is then never recorded) or make the tx fail with code duplicate.
 func (c *Client) DropRecorded(ctx context.Context, events []epcis.Event, opts QueryOpts) (keep, skipped []epcis.Event, err error) {
 	for _, ev := range events {
-		_, err := c.Event(ctx, ev.ID, opts)
+		res, err := c.Event(ctx, ev.ID, opts)
+		var info QueryInfo
 		switch {
 		case err == nil:
 			skipped = append(skipped, ev)
+			info = res.QueryInfo
 		case IsNotFound(err):
 			keep = append(keep, ev)
+			var qe *QueryError
+			if errors.As(err, &qe) {
+				info = qe.info
+			}
 		default:
 			return nil, nil, err
+		}
+		if opts.Prove && !info.Verified {
+			return nil, nil, fmt.Errorf("client: event %s: the answer was not verified", ev.ID)
+		}
+		if opts.pin == nil && opts.Height == 0 {
+			opts = opts.sameState(info)
 		}
 	}
 	return keep, skipped, nil

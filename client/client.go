@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -29,8 +28,9 @@ type Client struct {
 // New returns a client for a CometBFT RPC address such as tcp://127.0.0.1:26657 or
 // http://host:26657. It does not connect until the first call.
 func New(remote string) (*Client, error) {
-	if remote == "" {
-		return nil, errors.New("client: empty node address")
+	remote, err := NormalizeAddress(remote)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
 	}
 	c, err := newRPCClient(remote)
 	if err != nil {
@@ -99,29 +99,65 @@ func (c *Client) Broadcast(ctx context.Context, txBytes []byte, wait bool) (*Bro
 	}
 }
 
-// NextNonce returns the next nonce of the member address addr (unverified).
-func (c *Client) NextNonce(ctx context.Context, addr []byte) (uint64, error) {
-	n, err := c.Nonce(ctx, tx.AddressString(addr), QueryOpts{})
+// NextNonce returns the next nonce of the member address addr, as of the latest
+// state; with opts.Prove the answer is verified (QueryOpts.Height is ignored).
+func (c *Client) NextNonce(ctx context.Context, addr []byte, opts QueryOpts) (uint64, error) {
+	opts.Height = 0
+	n, err := c.Nonce(ctx, tx.AddressString(addr), opts)
 	if err != nil {
 		return 0, err
 	}
 	return n.Nonce, nil
 }
 
-// SignAndBroadcast builds a body for msg with the signer's next nonce, signs it with
-// priv and broadcasts it. An empty chainID is taken from the node's /status.
+// SendOpts are the options of Send.
+type SendOpts struct {
+	// ChainID is the chain to sign for. Empty: the Verifier's genesis chain id,
+	// or without a Verifier the chain id the node reports.
+	ChainID string
+	// Verifier, when set, proves the signer's nonce (read at the latest state
+	// with a proof, verified from the genesis); it must be for ChainID.
+	Verifier *Verifier
+	// Wait for the tx's block (see Broadcast).
+	Wait bool
+}
+
+// SignAndBroadcast is Send with SendOpts{ChainID: chainID, Wait: wait}: the nonce
+// is the node's word, used only after the node's chain id matched chainID.
 func (c *Client) SignAndBroadcast(ctx context.Context, priv ed25519.PrivateKey, chainID string, msg tx.Msg, wait bool) (*BroadcastResult, error) {
+	return c.Send(ctx, priv, msg, SendOpts{ChainID: chainID, Wait: wait})
+}
+
+// Send builds a body for msg with the signer's next nonce, signs it with priv and
+// broadcasts it. It first asks the node which chain it serves and refuses a node
+// of another chain than the one to sign for, so that a nonce from the node is only
+// used when the node is of that chain; with opts.Verifier the nonce is proven.
+func (c *Client) Send(ctx context.Context, priv ed25519.PrivateKey, msg tx.Msg, opts SendOpts) (*BroadcastResult, error) {
 	if len(priv) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("client: private key is %d bytes, want %d", len(priv), ed25519.PrivateKeySize)
 	}
-	if chainID == "" {
-		st, err := c.rpc.status(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("client: status: %w", err)
+	chainID := opts.ChainID
+	if v := opts.Verifier; v != nil {
+		if chainID == "" {
+			chainID = v.ChainID()
 		}
+		if chainID != v.ChainID() {
+			return nil, fmt.Errorf("client: signing for chain %q with a verifier for chain %q (genesis)", chainID, v.ChainID())
+		}
+	}
+	st, err := c.rpc.status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("client: status: %w", err)
+	}
+	if chainID == "" {
 		chainID = st.NodeInfo.Network
 	}
-	nonce, err := c.NextNonce(ctx, tx.Address(priv.Public().(ed25519.PublicKey)))
+	if st.NodeInfo.Network != chainID {
+		return nil, fmt.Errorf("client: the node %s serves chain %q, not chain %q (the chain to sign for): use a node of chain %q, or sign for the node's chain (--chain-id, --genesis)",
+			c.remote, st.NodeInfo.Network, chainID, chainID)
+	}
+	nonce, err := c.NextNonce(ctx, tx.Address(priv.Public().(ed25519.PublicKey)),
+		QueryOpts{Prove: opts.Verifier != nil, Verifier: opts.Verifier})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +165,7 @@ func (c *Client) SignAndBroadcast(ctx context.Context, priv ed25519.PrivateKey, 
 	if err != nil {
 		return nil, fmt.Errorf("client: sign: %w", err)
 	}
-	return c.Broadcast(ctx, txBytes, wait)
+	return c.Broadcast(ctx, txBytes, opts.Wait)
 }
 
 // Validator is one consensus validator as reported by /validators.

@@ -49,6 +49,8 @@ type QueryError struct {
 	// Verified and ProofHeight are set when the absence was proven (Prove).
 	Verified    bool
 	ProofHeight int64
+
+	info QueryInfo // of a not-found answer (see notFound)
 }
 
 func (e *QueryError) Error() string {
@@ -60,8 +62,11 @@ func (e *QueryError) Error() string {
 	if e.Log != "" {
 		s += ": " + e.Log
 	}
-	if e.Verified {
-		s += fmt.Sprintf(" [absence verified against header %d]", e.ProofHeight)
+	switch {
+	case e.Verified:
+		s += fmt.Sprintf(" [state height %d; absence verified against header %d]", e.Height, e.ProofHeight)
+	case e.Height > 0:
+		s += fmt.Sprintf(" [state height %d; not verified]", e.Height)
 	}
 	return s
 }

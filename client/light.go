@@ -3,27 +3,53 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	cmtbytes "github.com/cometbft/cometbft/libs/bytes"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmttypes "github.com/cometbft/cometbft/types"
 )
 
 // Light-client parameters.
 //
-// TrustingPeriod is ten years. CometBFT's light client bounds how long a trusted
-// header stays usable because, on a proof-of-stake chain, validators that unbond can
-// sign a conflicting history without being punished. A poaledger network is
-// permissioned: its trust root is the user's own genesis.json and the validators are
-// named authorities who answer for what they sign off-chain, so a header is not
-// distrusted merely for its age. The period only has to exceed the life of the chain.
+// TrustingPeriod is ten years, and what it governs is narrow:
+//
+//   - Only forward, skipping verification uses it: a header above the latest
+//     verified one is accepted when validators holding more than 1/3 of the power
+//     of the latest verified header's set signed it (and 2/3 of its own set). That
+//     trusts the newest validator set the client knows; the period bounds how old
+//     that knowledge may be. CometBFT's light client sets it below the unbonding
+//     period because on a proof-of-stake chain validators that have unbonded can
+//     sign a conflicting future at no cost. A poaledger network is permissioned:
+//     its validators are named authorities who answer for what they sign
+//     off-chain, its trust root is the user's own genesis.json (from which a client
+//     always starts), and an idle client must not be locked out of its own chain
+//     after a few weeks. The period only has to exceed the life of the chain. The
+//     residual risk, stated plainly: a client that has not verified anything since
+//     a validator left the set trusts that validator's key for its next step (with
+//     more than 1/3 of that old set colluding, a forged future could be accepted),
+//     so an authority's retired consensus key stays sensitive until the clients
+//     that matter have verified a newer header.
+//   - Heights below a verified header are never verified by signatures of older
+//     validator sets (whose keys may be long retired once governance rotates the
+//     set): they are verified backwards by hash links from a verified header
+//     (header(h).Hash() == header(h+1).LastBlockID.Hash, as CometBFT's
+//     light.VerifyBackwards), so old history cannot be forged with old keys. The
+//     trust file keeps up to MaxCheckpoints verified (height, hash) pairs to start
+//     such walks near the target, and a walk is bounded by MaxBackwardSteps.
 const (
 	TrustingPeriod = 10 * 365 * 24 * time.Hour
 	MaxClockDrift  = 10 * time.Second
@@ -32,21 +58,36 @@ const (
 	MaxBisectionDepth = 24
 	// DefaultMaxWait bounds the wait for header H+1 when ctx has no earlier deadline.
 	DefaultMaxWait = 45 * time.Second
+	// DefaultMaxBackwardSteps bounds a backward walk (Verifier.MaxBackwardSteps):
+	// the number of headers between the target and the nearest verified
+	// checkpoint above it.
+	DefaultMaxBackwardSteps = 10_000
+	// MaxCheckpoints bounds the verified (height, hash) pairs kept in the trust file.
+	MaxCheckpoints = 64
+	// checkpointEvery: a backward walk keeps one checkpoint per this many headers.
+	checkpointEvery = 1_000
 )
 
 // Verifier light-verifies headers from a trust root derived from the user's own
-// genesis.json and keeps the latest verified header in <home>/light/<chain-id>.json.
-// It is safe for concurrent use.
+// genesis.json and keeps the latest verified header, and a few verified
+// checkpoints below it, in TrustFile. It is safe for concurrent use.
 type Verifier struct {
 	home    string
 	c       *Client
 	genesis *cmttypes.GenesisDoc
+	genHash []byte
 	genVals *cmttypes.ValidatorSet
 	// MaxWait bounds the wait for a header that does not exist yet (DefaultMaxWait).
 	MaxWait time.Duration
+	// MaxBackwardSteps bounds a backward walk (DefaultMaxBackwardSteps).
+	MaxBackwardSteps int64
+	// Notes, when set, receives a line for anything notable that is not an error
+	// (a trust file that was ignored and why).
+	Notes io.Writer
 
-	mu   sync.Mutex
-	root *cmttypes.LightBlock // the verified block at genesis.InitialHeight
+	mu    sync.Mutex
+	root  *cmttypes.LightBlock // the verified block at genesis.InitialHeight
+	noted map[string]bool      // notes already given
 }
 
 // NewVerifier reads genesisPath (empty: <home>/config/genesis.json) and returns a
@@ -77,15 +118,49 @@ func NewVerifier(home string, genesisPath string, c *Client) (*Verifier, error) 
 	if err := vs.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("client: trust root %s: validators: %w", genesisPath, err)
 	}
-	return &Verifier{home: home, c: c, genesis: gen, genVals: vs, MaxWait: DefaultMaxWait}, nil
+	gh, err := GenesisHash(gen)
+	if err != nil {
+		return nil, fmt.Errorf("client: trust root %s: %w", genesisPath, err)
+	}
+	return &Verifier{home: home, c: c, genesis: gen, genHash: gh, genVals: vs,
+		MaxWait: DefaultMaxWait, MaxBackwardSteps: DefaultMaxBackwardSteps}, nil
+}
+
+// GenesisHash is the sha-256 of the canonical JSON of doc: the document as
+// CometBFT reads it (GenesisDocFromFile completes defaults), encoded with
+// CometBFT's JSON encoding, then with object keys sorted and no insignificant
+// white space. Two files that differ only in layout have the same hash.
+func GenesisHash(doc *cmttypes.GenesisDoc) ([]byte, error) {
+	b, err := cmtjson.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode genesis: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("canonical genesis: %w", err)
+	}
+	canon, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("canonical genesis: %w", err)
+	}
+	h := sha256.Sum256(canon)
+	return h[:], nil
 }
 
 // ChainID is the chain id of the verifier's genesis.
 func (v *Verifier) ChainID() string { return v.genesis.ChainID }
 
-// TrustFile is where the latest verified header is kept.
+// GenesisHash is the hash of the verifier's genesis (see GenesisHash).
+func (v *Verifier) GenesisHash() []byte { return bytes.Clone(v.genHash) }
+
+// TrustFile is where the verified headers are kept: <home>/light/<chain id>-<first
+// 20 hex digits of the genesis hash>.json, so that chains sharing a chain id (every
+// local testnet) never share a trust file. The file also names the full genesis
+// hash, checked on load.
 func (v *Verifier) TrustFile() string {
-	return filepath.Join(v.home, "light", safeFileName(v.genesis.ChainID)+".json")
+	return filepath.Join(v.home, "light", safeFileName(v.genesis.ChainID)+"-"+hex.EncodeToString(v.genHash)[:20]+".json")
 }
 
 func safeFileName(s string) string {
@@ -98,23 +173,109 @@ func safeFileName(s string) string {
 	}, s)
 }
 
+// checkpoint is a verified header, by height and hash.
+type checkpoint struct {
+	Height int64             `json:"height"`
+	Hash   cmtbytes.HexBytes `json:"hash"`
+}
+
 // trustFile is the on-disk format of TrustFile.
 type trustFile struct {
-	ChainID    string               `json:"chain_id"`
-	LightBlock *cmttypes.LightBlock `json:"light_block"`
+	ChainID     string               `json:"chain_id"`
+	GenesisHash cmtbytes.HexBytes    `json:"genesis_hash"`
+	LightBlock  *cmttypes.LightBlock `json:"light_block"`
+	// Checkpoints are verified headers at or below LightBlock, ascending by height;
+	// the last is LightBlock's.
+	Checkpoints []checkpoint `json:"checkpoints"`
+}
+
+// trustState is what TrustFile holds: the latest verified light block (the start
+// of forward verification) and verified checkpoints (starts of backward walks).
+type trustState struct {
+	latest      *cmttypes.LightBlock
+	checkpoints []checkpoint // ascending; includes latest
+}
+
+// add records a verified header, keeping at most MaxCheckpoints: when over, the
+// checkpoint whose removal leaves the smallest gap goes (never the lowest or the
+// latest), so the rest stay spread over the verified range.
+func (ts *trustState) add(height int64, hash []byte) {
+	i := sort.Search(len(ts.checkpoints), func(i int) bool { return ts.checkpoints[i].Height >= height })
+	if i < len(ts.checkpoints) && ts.checkpoints[i].Height == height {
+		return
+	}
+	ts.checkpoints = slices.Insert(ts.checkpoints, i, checkpoint{Height: height, Hash: bytes.Clone(hash)})
+	for len(ts.checkpoints) > MaxCheckpoints {
+		drop, best := -1, int64(0)
+		for j := 1; j < len(ts.checkpoints)-1; j++ {
+			if gap := ts.checkpoints[j+1].Height - ts.checkpoints[j-1].Height; drop < 0 || gap < best {
+				drop, best = j, gap
+			}
+		}
+		ts.checkpoints = slices.Delete(ts.checkpoints, drop, drop+1)
+	}
+}
+
+// above returns the checkpoint with the smallest height >= h (ok false if none).
+func (ts *trustState) above(h int64) (checkpoint, bool) {
+	i := sort.Search(len(ts.checkpoints), func(i int) bool { return ts.checkpoints[i].Height >= h })
+	if i == len(ts.checkpoints) {
+		return checkpoint{}, false
+	}
+	return ts.checkpoints[i], true
 }
 
 // Trusted returns the latest verified light block from TrustFile, or nil if none.
 func (v *Verifier) Trusted() (*cmttypes.LightBlock, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.loadTrusted()
+	ts, err := v.loadTrust()
+	if err != nil || ts == nil {
+		return nil, err
+	}
+	return ts.latest, nil
 }
 
-func (v *Verifier) loadTrusted() (*cmttypes.LightBlock, error) {
+// Checkpoints returns the heights of the verified checkpoints in TrustFile.
+func (v *Verifier) Checkpoints() ([]int64, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	ts, err := v.loadTrust()
+	if err != nil || ts == nil {
+		return nil, err
+	}
+	out := make([]int64, len(ts.checkpoints))
+	for i, cp := range ts.checkpoints {
+		out[i] = cp.Height
+	}
+	return out, nil
+}
+
+// note writes a note once per verifier (v.mu held).
+func (v *Verifier) note(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if v.Notes == nil || v.noted[msg] {
+		return
+	}
+	if v.noted == nil {
+		v.noted = map[string]bool{}
+	}
+	v.noted[msg] = true
+	fmt.Fprintf(v.Notes, "note: %s\n", msg)
+}
+
+// loadTrust reads TrustFile. A file made for another genesis is ignored (with a
+// note): verification starts again from genesis and the file is replaced. A file
+// that cannot be read as a trust file, or whose block is not self-consistent
+// (header, validator set and commit signatures), is an error.
+func (v *Verifier) loadTrust() (*trustState, error) {
 	path := v.TrustFile()
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		legacy := filepath.Join(v.home, "light", safeFileName(v.genesis.ChainID)+".json")
+		if _, err := os.Stat(legacy); err == nil {
+			v.note("ignoring %s (kept by an older client, not bound to a genesis); verifying from your genesis into %s", legacy, path)
+		}
 		return nil, nil
 	}
 	if err != nil {
@@ -127,26 +288,58 @@ func (v *Verifier) loadTrusted() (*cmttypes.LightBlock, error) {
 	if err := cmtjson.Unmarshal(b, &tf); err != nil {
 		return nil, corrupt(err)
 	}
+	if !bytes.Equal(tf.GenesisHash, v.genHash) {
+		v.note("ignoring trusted header file %s: it was made for genesis %X, yours is %X; verifying again from your genesis",
+			path, []byte(tf.GenesisHash), v.genHash)
+		return nil, nil
+	}
 	if tf.ChainID != v.genesis.ChainID {
 		return nil, corrupt(fmt.Errorf("chain id %q, genesis says %q", tf.ChainID, v.genesis.ChainID))
 	}
-	if tf.LightBlock == nil {
+	lb := tf.LightBlock
+	if lb == nil {
 		return nil, corrupt(errors.New("no light block"))
 	}
-	if err := tf.LightBlock.ValidateBasic(v.genesis.ChainID); err != nil {
+	// Self-consistency (cheap; not a proof of trust, which only the chain of
+	// verifications that wrote the file gave): the header is well formed, its
+	// validators hash is the stored set's and the commit for it is signed by
+	// more than 2/3 of that set.
+	if err := lb.ValidateBasic(v.genesis.ChainID); err != nil {
 		return nil, corrupt(err)
 	}
-	return tf.LightBlock, nil
+	if lb.Height < v.genesis.InitialHeight {
+		return nil, corrupt(fmt.Errorf("header %d is below the initial height %d", lb.Height, v.genesis.InitialHeight))
+	}
+	if err := lb.ValidatorSet.VerifyCommitLight(v.genesis.ChainID, lb.Commit.BlockID, lb.Height, lb.Commit); err != nil {
+		return nil, corrupt(fmt.Errorf("commit of header %d does not verify with its validator set: %w", lb.Height, err))
+	}
+	ts := &trustState{latest: lb}
+	for i, cp := range tf.Checkpoints {
+		switch {
+		case cp.Height < v.genesis.InitialHeight || cp.Height > lb.Height:
+			return nil, corrupt(fmt.Errorf("checkpoint %d outside [%d, %d]", cp.Height, v.genesis.InitialHeight, lb.Height))
+		case i > 0 && cp.Height <= tf.Checkpoints[i-1].Height:
+			return nil, corrupt(errors.New("checkpoints are not in ascending order"))
+		case len(cp.Hash) != sha256.Size:
+			return nil, corrupt(fmt.Errorf("checkpoint %d: hash of %d bytes", cp.Height, len(cp.Hash)))
+		case cp.Height == lb.Height && !bytes.Equal(cp.Hash, lb.Hash()):
+			return nil, corrupt(fmt.Errorf("checkpoint %d is not the stored header", cp.Height))
+		}
+	}
+	ts.checkpoints = append(ts.checkpoints, tf.Checkpoints...)
+	ts.add(lb.Height, lb.Hash())
+	return ts, nil
 }
 
-// saveTrusted writes lb to TrustFile atomically (write, sync, rename).
-func (v *Verifier) saveTrusted(lb *cmttypes.LightBlock) error {
+// saveTrust writes ts to TrustFile atomically (write, sync, rename).
+func (v *Verifier) saveTrust(ts *trustState) error {
 	path := v.TrustFile()
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
-	b, err := cmtjson.MarshalIndent(trustFile{ChainID: v.genesis.ChainID, LightBlock: lb}, "", "  ")
+	tf := trustFile{ChainID: v.genesis.ChainID, GenesisHash: v.genHash, LightBlock: ts.latest, Checkpoints: ts.checkpoints}
+	b, err := cmtjson.MarshalIndent(tf, "", "  ")
 	if err != nil {
 		return fmt.Errorf("client: encode trusted header: %w", err)
 	}
@@ -209,6 +402,23 @@ func (v *Verifier) fetchLightBlock(ctx context.Context, height int64) (*cmttypes
 	return lb, nil
 }
 
+// fetchSignedHeader gets the signed header at height (for a backward walk, where
+// only its hash link matters).
+func (v *Verifier) fetchSignedHeader(ctx context.Context, height int64) (*cmttypes.SignedHeader, error) {
+	rc, err := v.c.rpc.commit(ctx, height)
+	if err != nil {
+		return nil, fmt.Errorf("client: commit at %d: %w", height, err)
+	}
+	sh := rc.SignedHeader
+	if sh.Header == nil {
+		return nil, verifyErr(height, nil, "node returned an empty header for height %d", height)
+	}
+	if sh.Height != height {
+		return nil, verifyErr(height, nil, "asked for header %d, node returned header %d", height, sh.Height)
+	}
+	return &sh, nil
+}
+
 // genesisRoot derives the first trusted light block from genesis.json: the block at
 // InitialHeight must carry the genesis chain id and validator set, and be signed by
 // more than 2/3 of that set.
@@ -237,62 +447,161 @@ func (v *Verifier) genesisRoot(ctx context.Context) (*cmttypes.LightBlock, error
 	return root, nil
 }
 
-// VerifyHeader returns the light block at height, verified from the trust root: from
-// the latest trusted header when height is above it (which it then replaces in
-// TrustFile), from the genesis block when height is below it.
+// VerifyHeader returns the light block at height, verified from the trust root:
+// above the latest verified header, forward from it (skipping verification,
+// bisecting when needed), which then replaces it in TrustFile; at or below it,
+// backwards by hash links from the nearest verified checkpoint above height
+// (never by the signatures of older validator sets).
 func (v *Verifier) VerifyHeader(ctx context.Context, height int64) (*cmttypes.LightBlock, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if height < v.genesis.InitialHeight {
 		return nil, verifyErr(height, nil, "height %d is below the chain's initial height %d", height, v.genesis.InitialHeight)
 	}
-	trusted, err := v.loadTrusted()
+	ts, err := v.loadTrust()
 	if err != nil {
 		return nil, err
 	}
-	if trusted == nil {
-		if trusted, err = v.genesisRoot(ctx); err != nil {
+	if ts == nil {
+		root, err := v.genesisRoot(ctx)
+		if err != nil {
+			return nil, v.explain(ctx, err)
+		}
+		ts = &trustState{latest: root}
+		ts.add(root.Height, root.Hash())
+		if err := v.saveTrust(ts); err != nil {
 			return nil, err
 		}
-		if err := v.saveTrusted(trusted); err != nil {
-			return nil, err
+	}
+	if height <= ts.latest.Height {
+		lb, err := v.verifyBackward(ctx, ts, height)
+		if err != nil {
+			return nil, v.explain(ctx, err)
 		}
+		return lb, nil
+	}
+	target, err := v.fetchLightBlock(ctx, height)
+	if err != nil {
+		return nil, v.explain(ctx, err)
+	}
+	if err := v.verifyForward(ctx, ts.latest, target, 0); err != nil {
+		return nil, v.explain(ctx, err)
+	}
+	ts.latest = target
+	ts.add(target.Height, target.Hash())
+	if err := v.saveTrust(ts); err != nil {
+		return nil, err
+	}
+	return target, nil
+}
+
+// explain turns a failed verification into a plainer error when the node serves
+// another chain than the user's genesis: its block at the initial height is not
+// the genesis validators' (same chain id, other genesis: every local testnet is
+// poaledger-testnet).
+func (v *Verifier) explain(ctx context.Context, err error) error {
+	var ve *VerifyError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	if _, rerr := v.genesisRoot(ctx); rerr != nil {
+		var rve *VerifyError
+		if errors.As(rerr, &rve) {
+			return verifyErr(ve.Height, err, "the node's chain is not the one your genesis describes (chain id %q; %s): use a node of your chain, or the genesis of the node's",
+				v.genesis.ChainID, rve.Reason)
+		}
+	}
+	return err
+}
+
+// verifyBackward verifies the header at height (at or below the latest verified
+// one) by hash links down from the nearest verified checkpoint at or above it, as
+// CometBFT's light.VerifyBackwards: each header hashes to the LastBlockID of the
+// verified header above it, is well formed, of this chain and earlier. The target
+// becomes a checkpoint (and one in checkpointEvery headers walked).
+func (v *Verifier) verifyBackward(ctx context.Context, ts *trustState, height int64) (*cmttypes.LightBlock, error) {
+	cp, ok := ts.above(height)
+	if !ok { // cannot happen: the latest header is a checkpoint
+		return nil, verifyErr(height, nil, "no verified header at or above %d", height)
+	}
+	maxSteps := v.MaxBackwardSteps
+	if maxSteps <= 0 {
+		maxSteps = DefaultMaxBackwardSteps
+	}
+	if steps := cp.Height - height; steps > maxSteps {
+		return nil, verifyErr(height, nil, "header %d is %d blocks below the nearest verified header %d; backward verification is bounded at %d headers (Verifier.MaxBackwardSteps)",
+			height, steps, cp.Height, maxSteps)
 	}
 	target, err := v.fetchLightBlock(ctx, height)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case height == trusted.Height:
-		if !bytes.Equal(target.Hash(), trusted.Hash()) {
-			return nil, verifyErr(height, nil, "header %d from node (hash %X) differs from the trusted header %d (hash %X)",
-				height, target.Hash(), height, trusted.Hash())
-		}
-		return trusted, nil
-	case height > trusted.Height:
-		if err := v.verifyForward(ctx, trusted, target, 0); err != nil {
-			return nil, err
-		}
-		if err := v.saveTrusted(target); err != nil {
-			return nil, err
-		}
-		return target, nil
-	default: // below the latest trusted header: verify again from genesis
-		root, err := v.genesisRoot(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if height == root.Height {
-			if !bytes.Equal(target.Hash(), root.Hash()) {
-				return nil, verifyErr(height, nil, "header %d from node differs from the genesis-verified header", height)
-			}
-			return root, nil
-		}
-		if err := v.verifyForward(ctx, root, target, 0); err != nil {
-			return nil, err
+	if cp.Height == height {
+		if !bytes.Equal(target.Hash(), cp.Hash) {
+			return nil, verifyErr(height, nil, "header %d from node (hash %X) differs from the verified header %d (hash %X)",
+				height, target.Hash(), height, []byte(cp.Hash))
 		}
 		return target, nil
 	}
+	var upper *cmttypes.Header
+	if cp.Height == ts.latest.Height {
+		upper = ts.latest.Header
+	} else {
+		sh, err := v.fetchSignedHeader(ctx, cp.Height)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(sh.Hash(), cp.Hash) {
+			return nil, verifyErr(cp.Height, nil, "header %d from node (hash %X) differs from the verified header %d (hash %X)",
+				cp.Height, sh.Hash(), cp.Height, []byte(cp.Hash))
+		}
+		upper = sh.Header
+	}
+	added := false
+	for h := cp.Height - 1; h >= height; h-- {
+		lower := target.Header
+		if h > height {
+			sh, err := v.fetchSignedHeader(ctx, h)
+			if err != nil {
+				return nil, err
+			}
+			lower = sh.Header
+		}
+		if err := v.checkLink(lower, upper); err != nil {
+			return nil, verifyErr(h, err, "header %d does not link to verified header %d (verifying backwards from %d)", h, h+1, cp.Height)
+		}
+		if (cp.Height-h)%checkpointEvery == 0 || h == height {
+			ts.add(h, lower.Hash())
+			added = true
+		}
+		upper = lower
+	}
+	if added {
+		if err := v.saveTrust(ts); err != nil {
+			return nil, err
+		}
+	}
+	return target, nil
+}
+
+// checkLink verifies lower from upper, the verified header right above it.
+func (v *Verifier) checkLink(lower, upper *cmttypes.Header) error {
+	if err := lower.ValidateBasic(); err != nil {
+		return fmt.Errorf("invalid header: %w", err)
+	}
+	if lower.ChainID != v.genesis.ChainID {
+		return fmt.Errorf("header has chain id %q, genesis says %q", lower.ChainID, v.genesis.ChainID)
+	}
+	if lower.Height != upper.Height-1 {
+		return fmt.Errorf("header height %d, want %d", lower.Height, upper.Height-1)
+	}
+	if !lower.Time.Before(upper.Time) {
+		return fmt.Errorf("header time %v is not before the next header's time %v", lower.Time, upper.Time)
+	}
+	if !bytes.Equal(lower.Hash(), upper.LastBlockID.Hash) {
+		return fmt.Errorf("header hash %X is not the last block hash %X named by header %d", lower.Hash(), upper.LastBlockID.Hash, upper.Height)
+	}
+	return nil
 }
 
 // verifyForward verifies target from trusted (trusted.Height < target.Height), with
@@ -340,6 +649,49 @@ func (v *Verifier) latestHeight(ctx context.Context) (int64, error) {
 	return st.SyncInfo.LatestBlockHeight, nil
 }
 
+// CheckChain asks the node which chain it serves (/status) and refuses a node
+// whose chain id is not the genesis chain id. It returns the node's latest block
+// height (the node's word).
+func (v *Verifier) CheckChain(ctx context.Context) (int64, error) {
+	st, err := v.c.rpc.status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("client: status: %w", err)
+	}
+	if st.NodeInfo.Network != v.genesis.ChainID {
+		return 0, verifyErr(0, nil, "the node serves chain %q, but your genesis is for chain %q: use a node of chain %q, or the genesis of chain %q (--genesis, --home)",
+			st.NodeInfo.Network, v.genesis.ChainID, v.genesis.ChainID, st.NodeInfo.Network)
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
+}
+
+// freshFloor returns L, the height of the freshest header the client can verify:
+// the larger of the node's latest block height and the height of the latest header
+// already verified (TrustFile). An answer to a query of the latest state must hold
+// for state L-1 or later. A node whose latest block is below a header the client
+// has verified is refused as stale.
+func (v *Verifier) freshFloor(ctx context.Context) (int64, error) {
+	latest, err := v.CheckChain(ctx)
+	if err != nil {
+		return 0, err
+	}
+	trusted, err := v.Trusted()
+	if err != nil {
+		return 0, err
+	}
+	if trusted == nil || latest >= trusted.Height {
+		return latest, nil
+	}
+	v.mu.Lock()
+	_, rerr := v.genesisRoot(ctx)
+	v.mu.Unlock()
+	var rve *VerifyError
+	if errors.As(rerr, &rve) {
+		return 0, verifyErr(latest, rerr, "the node's chain is not the one your genesis describes (chain id %q): use a node of your chain, or the genesis of the node's", v.genesis.ChainID)
+	}
+	return 0, verifyErr(latest, nil, "the node is stale: its latest block is %d, but this client already verified header %d of the chain (%s), so its answer for the latest state would be out of date; ask another node, or ask for an explicit --height",
+		latest, trusted.Height, v.TrustFile())
+}
+
 // waitForHeight polls until the node has a block at height, bounded by ctx and MaxWait.
 func (v *Verifier) waitForHeight(ctx context.Context, height int64) error {
 	maxWait := v.MaxWait
@@ -370,15 +722,24 @@ func (v *Verifier) waitForHeight(ctx context.Context, height int64) error {
 // light-verified header that commits to the state at responseHeight. It returns
 // the verified state height and the header height used (normally responseHeight+1).
 //
-// With latest set (the caller asked for height 0) and block responseHeight+1 not yet
+// floor > 0 marks a query of the latest state (height 0) and is the freshFloor L
+// taken before the query: the verified state must be L-1 or later, else the answer
+// is refused as stale. For such a query, when block responseHeight+1 is not yet
 // produced, it first tries header responseHeight: if the proofs verify against its
 // app hash, the state did not change in block responseHeight and the answer is
 // verified as of state responseHeight-1 without waiting for the next block (an idle
 // chain makes one only every create_empty_blocks_interval).
-func (v *Verifier) verifyResponse(ctx context.Context, responseHeight int64, latest bool, check func(root []byte) error) (int64, int64, error) {
+func (v *Verifier) verifyResponse(ctx context.Context, responseHeight, floor int64, check func(root []byte) error) (int64, int64, error) {
 	if responseHeight < v.genesis.InitialHeight {
 		return 0, 0, verifyErr(responseHeight, nil, "response height %d is below the chain's initial height %d",
 			responseHeight, v.genesis.InitialHeight)
+	}
+	stale := func(state int64) error {
+		return verifyErr(responseHeight, nil, "stale answer: asked for the latest state, the node answered for state height %d, but block %d exists (the node's latest block or a header already verified), so the answer must be for state height %d or later",
+			state, floor, floor-1)
+	}
+	if floor > 0 && responseHeight < floor-1 {
+		return 0, 0, stale(responseHeight)
 	}
 	top, err := v.latestHeight(ctx)
 	if err != nil {
@@ -388,7 +749,7 @@ func (v *Verifier) verifyResponse(ctx context.Context, responseHeight int64, lat
 		return 0, 0, verifyErr(responseHeight, nil, "response height %d is beyond the node's latest block %d", responseHeight, top)
 	}
 	if responseHeight+1 > top {
-		if latest && responseHeight > v.genesis.InitialHeight {
+		if floor > 0 && responseHeight-1 >= floor-1 {
 			lb, err := v.VerifyHeader(ctx, responseHeight)
 			if err != nil {
 				return 0, 0, err

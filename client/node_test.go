@@ -34,10 +34,21 @@ type tamperProxy struct {
 	// mutate, if set, may rewrite the result of a call to method; it returns whether
 	// it changed anything.
 	mutate func(method string, result map[string]any) bool
+	// request, if set, may rewrite the params of a call before it reaches the
+	// node (a node that answers another question than the one asked).
+	request func(method string, params map[string]any) bool
+	// result, if set, may rewrite the result of a call knowing its params (as
+	// the client sent them).
+	result func(method string, params, result map[string]any) bool
 }
 
-func newTamperProxy(t *testing.T, target string, mutate func(string, map[string]any) bool) *tamperProxy {
+// newTamperProxy starts a proxy to target; each configure sets the proxy's hooks
+// before it serves.
+func newTamperProxy(t *testing.T, target string, mutate func(string, map[string]any) bool, configure ...func(*tamperProxy)) *tamperProxy {
 	p := &tamperProxy{target: target, mutate: mutate}
+	for _, f := range configure {
+		f(p)
+	}
 	p.Server = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.Close)
 	return p
@@ -50,9 +61,21 @@ func (p *tamperProxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Method string `json:"method"`
+		Method string         `json:"method"`
+		Params map[string]any `json:"params"`
 	}
 	_ = json.Unmarshal(body, &req)
+	sent := map[string]any{}
+	for k, v := range req.Params {
+		sent[k] = v
+	}
+	if p.request != nil && req.Method != "" && req.Params != nil && p.request(req.Method, req.Params) {
+		var env map[string]any
+		if json.Unmarshal(body, &env) == nil {
+			env["params"] = req.Params
+			body, _ = json.Marshal(env)
+		}
+	}
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
@@ -70,11 +93,15 @@ func (p *tamperProxy) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	if p.mutate != nil && req.Method != "" {
+	if (p.mutate != nil || p.result != nil) && req.Method != "" {
 		var env map[string]any
 		if json.Unmarshal(rb, &env) == nil {
-			if res, ok := env["result"].(map[string]any); ok && p.mutate(req.Method, res) {
-				rb, _ = json.Marshal(env)
+			if res, ok := env["result"].(map[string]any); ok {
+				changed := p.mutate != nil && p.mutate(req.Method, res)
+				changed = p.result != nil && p.result(req.Method, sent, res) || changed
+				if changed {
+					rb, _ = json.Marshal(env)
+				}
 			}
 		}
 	}

@@ -88,3 +88,32 @@ func proofsRoot(proofs []*ics23.CommitmentProof, expect []provenKV) ([]byte, err
 	}
 	return root, nil
 }
+
+// checkGaps checks, for a list page whose ops hold nItems existence proofs then
+// one non-existence proof per gap, that each gap proof shows the neighbours the
+// gap names (api.CheckPageGapNeighbours). That the proofs verify under the
+// light-verified app hash is checked with the other proofs (checkProofs).
+func checkGaps(ops *cmtcrypto.ProofOps, nItems int, gaps []api.PageGap) error {
+	var have []cmtcrypto.ProofOp
+	if ops != nil {
+		have = ops.Ops
+	}
+	if len(have) != nItems+len(gaps) {
+		return fmt.Errorf("the page carries %d proofs, expected %d (%d items, %d gaps): its completeness is not proven",
+			len(have), nItems+len(gaps), nItems, len(gaps))
+	}
+	for j, g := range gaps {
+		op := have[nItems+j]
+		if !bytes.Equal(op.Key, g.Key) {
+			return fmt.Errorf("proof op %d is for key %X, expected gap key %X", nItems+j, op.Key, g.Key)
+		}
+		p := new(ics23.CommitmentProof)
+		if err := p.Unmarshal(op.Data); err != nil {
+			return fmt.Errorf("proof of gap %X is not an ICS23 commitment proof: %v", g.Key, err)
+		}
+		if err := api.CheckPageGapNeighbours(p, g); err != nil {
+			return fmt.Errorf("the page is not proven complete: gap %X: %w", g.Key, err)
+		}
+	}
+	return nil
+}

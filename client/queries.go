@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 
 	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/app/tx"
@@ -23,6 +25,11 @@ type QueryOpts struct {
 	// Prove asks the node for proofs and verifies them with Verifier (required).
 	Prove    bool
 	Verifier *Verifier
+	// PageLimit asks list queries (Members, Validators, Misbehaviour) for at most
+	// this many items per page; 0 = the node's default.
+	PageLimit int
+
+	pin *pinnedState // see sameState
 }
 
 // QueryInfo says which state a result comes from and whether it was verified.
@@ -35,6 +42,8 @@ type QueryInfo struct {
 	// With Prove, a getter never returns Verified=false: it returns an error instead.
 	Verified    bool  `json:"verified"`
 	ProofHeight int64 `json:"proof_height,omitempty"`
+	// responseHeight is the height the node answered at (the state read).
+	responseHeight int64
 }
 
 // EventResult is an event record looked up by id.
@@ -53,10 +62,30 @@ type MemberResult struct {
 }
 
 // MembersResult is every member account, following the pages of /members at one
-// height. With Prove each member is proven; that the list is complete is not (the
-// app proves items, not the absence of others).
+// height (QueryInfo.Height).
 type MembersResult struct {
 	Members []api.Member `json:"members"`
+	// Complete is true when the list is proven to hold every member at Height:
+	// with Prove, every page proves its items and, with non-existence proofs of
+	// the gaps between them, that no other member key exists in its range. It is
+	// false without Prove (nothing proven).
+	Complete bool `json:"complete"`
+	QueryInfo
+}
+
+// ValidatorsResult is every validator the app records, at one height.
+type ValidatorsResult struct {
+	Validators []api.Validator `json:"validators"`
+	// Complete: as MembersResult.Complete.
+	Complete bool `json:"complete"`
+	QueryInfo
+}
+
+// MisbehaviourResult is every misbehaviour record, at one height.
+type MisbehaviourResult struct {
+	Misbehaviour []api.Misbehaviour `json:"misbehaviour"`
+	// Complete: as MembersResult.Complete.
+	Complete bool `json:"complete"`
 	QueryInfo
 }
 
@@ -77,12 +106,54 @@ type ParamsResult struct {
 // checking that the response answers the question asked.
 type expectFunc func(res *abci.ResponseQuery) ([]provenKV, error)
 
+// pinnedState fixes the state of a proven query to the one an earlier answer was
+// verified for: ask for height query and verify against header proof, whose app
+// hash is the root the earlier answer verified under. It keeps the pages of a list
+// (and the lookups of DropRecorded) on one state without waiting for a header that
+// an idle chain does not make yet.
+type pinnedState struct {
+	query, proof, state int64
+}
+
+// sameState returns opts reading the state info was answered for: with a verified
+// info, pinned to the same root; otherwise at the height the node answered.
+func (o QueryOpts) sameState(info QueryInfo) QueryOpts {
+	if o.Prove && info.Verified && info.responseHeight > 0 {
+		o.pin = &pinnedState{query: info.responseHeight, proof: info.ProofHeight, state: info.Height}
+		o.Height = info.responseHeight
+		return o
+	}
+	if o.Height == 0 {
+		o.Height = info.Height
+	}
+	return o
+}
+
 // run performs a query and, with opts.Prove, verifies it. A not-found answer is
 // returned as the response with a nil error; the caller decides (after verification)
 // how to report it. Other non-zero codes are *QueryError.
+//
+// A proven query first checks that the node serves the genesis chain. A proven
+// query of the latest state (Height 0) is bounded by freshness: L, the larger of
+// the node's latest block height and the latest header this client has verified,
+// is taken before the query, a node reporting a latest block below a verified
+// header is refused as stale, and the answer must verify for state height L-1 or
+// later.
 func (c *Client) run(ctx context.Context, path string, opts QueryOpts, expect expectFunc) (*abci.ResponseQuery, QueryInfo, error) {
 	if opts.Prove && opts.Verifier == nil {
 		return nil, QueryInfo{}, errors.New("client: a proven query needs a Verifier (QueryOpts.Verifier)")
+	}
+	var floor int64
+	if opts.Prove && opts.pin == nil {
+		var err error
+		if opts.Height == 0 {
+			floor, err = opts.Verifier.freshFloor(ctx)
+		} else {
+			_, err = opts.Verifier.CheckChain(ctx)
+		}
+		if err != nil {
+			return nil, QueryInfo{}, err
+		}
 	}
 	res, err := c.query(ctx, path, opts.Height, opts.Prove)
 	if err != nil {
@@ -98,9 +169,12 @@ func (c *Client) run(ctx context.Context, path string, opts QueryOpts, expect ex
 		return nil, QueryInfo{}, fmt.Errorf("client: query %s: asked for height %d, node answered for height %d", path, opts.Height, res.Height)
 	}
 	if !opts.Prove {
-		return res, QueryInfo{Height: res.Height}, nil
+		return res, QueryInfo{Height: res.Height, responseHeight: res.Height}, nil
 	}
 	kvs, err := expect(res)
+	if err == nil && len(kvs) == 0 {
+		err = errors.New("nothing in the answer to prove")
+	}
 	if err != nil {
 		return nil, QueryInfo{}, verifyErr(res.Height, err, "response to %s does not answer the query", path)
 	}
@@ -112,16 +186,32 @@ func (c *Client) run(ctx context.Context, path string, opts QueryOpts, expect ex
 	if err != nil {
 		return nil, QueryInfo{}, verifyErr(res.Height, err, "proofs of the response to %s", path)
 	}
-	state, ph, err := opts.Verifier.verifyResponse(ctx, res.Height, opts.Height == 0, func(appHash []byte) error {
-		if len(proofs) > 0 && !bytes.Equal(root, appHash) {
+	check := func(appHash []byte) error {
+		if !bytes.Equal(root, appHash) {
 			return fmt.Errorf("the proofs' root %X is not the app hash %X", root, appHash)
 		}
 		return checkProofs(proofs, kvs, appHash)
-	})
+	}
+	if pin := opts.pin; pin != nil {
+		lb, err := opts.Verifier.VerifyHeader(ctx, pin.proof)
+		if err != nil {
+			return nil, QueryInfo{}, err
+		}
+		if err := check(lb.AppHash); err != nil {
+			return nil, QueryInfo{}, verifyErr(res.Height, err, "proof does not verify against app hash %X of header %d (the state of the earlier answers)",
+				[]byte(lb.AppHash), lb.Height)
+		}
+		return res, QueryInfo{Height: pin.state, Verified: true, ProofHeight: pin.proof, responseHeight: res.Height}, nil
+	}
+	state, ph, err := opts.Verifier.verifyResponse(ctx, res.Height, floor, check)
 	if err != nil {
 		return nil, QueryInfo{}, err
 	}
-	return res, QueryInfo{Height: state, Verified: true, ProofHeight: ph}, nil
+	if floor > 0 && state < floor-1 {
+		return nil, QueryInfo{}, verifyErr(state, nil, "stale answer: asked for the latest state, the answer verified for state height %d, but block %d exists, so it must be for state height %d or later",
+			state, floor, floor-1)
+	}
+	return res, QueryInfo{Height: state, Verified: true, ProofHeight: ph, responseHeight: res.Height}, nil
 }
 
 // notFound turns a (verified) not-found answer into a *QueryError.
@@ -131,6 +221,7 @@ func notFound(path string, res *abci.ResponseQuery, info QueryInfo) error {
 	if info.Verified {
 		qe.Height = info.Height
 	}
+	qe.info = info
 	return qe
 }
 
@@ -221,101 +312,246 @@ func checkMember(raw []byte, addr []byte) error {
 	return nil
 }
 
-// maxMemberPages bounds Members against a node that never stops paging.
-const maxMemberPages = 100_000
+// maxListPages bounds a list query against a node that never stops paging.
+const maxListPages = 100_000
 
-// Members returns every member, reading all pages of /members at one height (the
-// first page's).
-func (c *Client) Members(ctx context.Context, opts QueryOpts) (*MembersResult, error) {
-	out := &MembersResult{Members: []api.Member{}}
-	cursor := ""
-	var lastKey []byte
+// listSpec describes a paged list query (/members, /validators, /misbehaviour).
+type listSpec struct {
+	path   string
+	prefix byte
+	what   string
+	// items decodes a page: its items as stored and the next cursor ("" when done).
+	items func(value []byte) ([]json.RawMessage, string, error)
+	// key returns the state key of an item, checking that it is the record stored
+	// under that key. proofKey is the key the node's proof op for the item names
+	// (nil without proofs), used only when the record alone does not determine
+	// its key.
+	key func(raw json.RawMessage, proofKey []byte) ([]byte, error)
+}
+
+// listResult is every item of a list read at one height.
+type listResult struct {
+	items []json.RawMessage
+	info  QueryInfo
+	// complete: every page's gaps were proven absent (api.PageGaps), so the
+	// items are all the list holds at info.Height.
+	complete bool
+}
+
+// list reads every page of a list at one height (the first page's). With Prove,
+// each page is verified complete: its items are proven present with their values,
+// and the gaps between its start, its items and the next page's cursor (or the end
+// of the list) are proven empty with non-existence proofs whose neighbours are
+// those items (api.PageGaps, api.CheckPageGapNeighbours). Any failure is an error; a
+// proven list is complete or not returned.
+func (c *Client) list(ctx context.Context, spec listSpec, opts QueryOpts) (*listResult, error) {
+	out := &listResult{items: []json.RawMessage{}}
+	prefix := []byte{spec.prefix}
+	var cursor []byte
 	for page := 0; ; page++ {
-		if page >= maxMemberPages {
-			return nil, fmt.Errorf("client: /members: more than %d pages", maxMemberPages)
+		if page >= maxListPages {
+			return nil, fmt.Errorf("client: %s: more than %d pages", spec.path, maxListPages)
 		}
-		path := api.PathMembers
-		if cursor != "" {
-			path += "?" + url.Values{"cursor": {cursor}}.Encode()
+		q := url.Values{}
+		if cursor != nil {
+			q.Set("cursor", hex.EncodeToString(cursor))
 		}
-		var pg api.MemberPage
-		pageCursor, prevLast := cursor, lastKey
-		res, info, err := c.run(ctx, path, opts, func(res *abci.ResponseQuery) ([]provenKV, error) {
-			var p api.MemberPage
-			if err := json.Unmarshal(res.Value, &p); err != nil {
-				return nil, fmt.Errorf("value is not a member page: %v", err)
+		if opts.PageLimit > 0 {
+			q.Set("limit", strconv.Itoa(opts.PageLimit))
+		}
+		path := spec.path
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+		start := prefix
+		if cursor != nil {
+			start = cursor
+		}
+		var (
+			raws []json.RawMessage
+			next []byte
+		)
+		parse := func(res *abci.ResponseQuery, proven bool) ([]provenKV, error) {
+			var nextHex string
+			var err error
+			if raws, nextHex, err = spec.items(res.Value); err != nil {
+				return nil, fmt.Errorf("value is not a %s page: %v", spec.what, err)
 			}
-			kvs, _, err := memberPageKVs(p, pageCursor, prevLast)
-			return kvs, err
-		})
+			next = nil
+			if nextHex != "" {
+				if next, err = hex.DecodeString(nextHex); err != nil || len(next) == 0 || !bytes.HasPrefix(next, prefix) {
+					return nil, fmt.Errorf("next cursor %q is not a %s key", nextHex, spec.what)
+				}
+				if bytes.Compare(next, start) <= 0 {
+					return nil, fmt.Errorf("next cursor %s does not advance past %x", nextHex, start)
+				}
+			}
+			if !proven {
+				return nil, nil
+			}
+			var ops []cmtcrypto.ProofOp
+			if res.ProofOps != nil {
+				ops = res.ProofOps.Ops
+			}
+			keys := make([][]byte, len(raws))
+			kvs := make([]provenKV, 0, 2*len(raws)+1)
+			for i, raw := range raws {
+				var opKey []byte
+				if i < len(ops) {
+					opKey = ops[i].Key
+				}
+				k, err := spec.key(raw, opKey)
+				if err != nil {
+					return nil, fmt.Errorf("%s %d: %v", spec.what, i, err)
+				}
+				switch {
+				case !bytes.HasPrefix(k, prefix):
+					return nil, fmt.Errorf("%s %d: key %x is not in the list", spec.what, i, k)
+				case bytes.Compare(k, start) < 0:
+					return nil, fmt.Errorf("%s %d: key %x is before the page start %x", spec.what, i, k, start)
+				case i > 0 && bytes.Compare(k, keys[i-1]) <= 0:
+					return nil, fmt.Errorf("%s %d: key %x is out of order", spec.what, i, k)
+				case next != nil && bytes.Compare(k, next) >= 0:
+					return nil, fmt.Errorf("%s %d: key %x is not before the next cursor %x", spec.what, i, k, next)
+				}
+				keys[i] = k
+				kvs = append(kvs, provenKV{Key: k, Value: []byte(raw)})
+			}
+			gaps := api.PageGaps(prefix, start, keys, next)
+			if err := checkGaps(res.ProofOps, len(raws), gaps); err != nil {
+				return nil, err
+			}
+			for _, g := range gaps {
+				kvs = append(kvs, provenKV{Key: g.Key})
+			}
+			return kvs, nil
+		}
+		res, info, err := c.run(ctx, path, opts, func(res *abci.ResponseQuery) ([]provenKV, error) { return parse(res, true) })
 		if err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(res.Value, &pg); err != nil {
-			return nil, fmt.Errorf("client: /members: %w", err)
+		if _, err := parse(res, false); err != nil {
+			return nil, fmt.Errorf("client: %s: %w", spec.path, err)
 		}
-		_, last, err := memberPageKVs(pg, pageCursor, prevLast)
-		if err != nil {
-			return nil, fmt.Errorf("client: /members: %w", err)
-		}
-		for _, raw := range pg.Members {
-			var m api.Member
-			if err := json.Unmarshal(raw, &m); err != nil {
-				return nil, fmt.Errorf("client: /members: %w", err)
-			}
-			out.Members = append(out.Members, m)
-		}
+		out.items = append(out.items, raws...)
 		if page == 0 {
-			out.QueryInfo = info
-			// Read the following pages at the height the first page was answered (or
+			out.info = info
+			out.complete = info.Verified
+			// Read the following pages in the state the first page was answered (and
 			// verified) for, so the list is one consistent state.
-			opts.Height = info.Height
+			opts = opts.sameState(info)
 		} else {
-			out.Verified = out.Verified && info.Verified
+			out.complete = out.complete && info.Verified
+			out.info.Verified = out.info.Verified && info.Verified
 		}
-		if pg.Next == "" {
+		if next == nil {
 			return out, nil
 		}
-		if pg.Next == cursor {
-			return nil, fmt.Errorf("client: /members: next cursor %s repeats", pg.Next)
-		}
-		cursor, lastKey = pg.Next, last
+		cursor = next
 	}
 }
 
-// memberPageKVs returns the member keys and values a page must prove, checking that
-// the keys ascend strictly, come after the previous page and start at or after cursor.
-func memberPageKVs(p api.MemberPage, cursor string, prevLast []byte) ([]provenKV, []byte, error) {
-	var lower []byte
-	if cursor != "" {
-		c, err := hex.DecodeString(cursor)
-		if err != nil {
-			return nil, nil, fmt.Errorf("cursor %q: %v", cursor, err)
-		}
-		lower = c
+// Members returns every member, reading all pages of /members at one height (the
+// first page's). With Prove the list is proven complete (MembersResult.Complete).
+func (c *Client) Members(ctx context.Context, opts QueryOpts) (*MembersResult, error) {
+	l, err := c.list(ctx, listSpec{
+		path: api.PathMembers, prefix: api.PrefixMember, what: "member",
+		items: func(v []byte) ([]json.RawMessage, string, error) {
+			var p api.MemberPage
+			err := json.Unmarshal(v, &p)
+			return p.Members, p.Next, err
+		},
+		key: func(raw json.RawMessage, _ []byte) ([]byte, error) {
+			var m api.Member
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return nil, fmt.Errorf("not a member record: %v", err)
+			}
+			a, err := tx.ParseAddress(m.Address)
+			if err != nil {
+				return nil, err
+			}
+			return api.MemberKey(a), nil
+		},
+	}, opts)
+	if err != nil {
+		return nil, err
 	}
-	kvs := make([]provenKV, 0, len(p.Members))
-	last := prevLast
-	for i, raw := range p.Members {
-		var m api.Member
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, nil, fmt.Errorf("member %d is not a member record: %v", i, err)
+	out := &MembersResult{Members: make([]api.Member, len(l.items)), Complete: l.complete, QueryInfo: l.info}
+	for i, raw := range l.items {
+		if err := json.Unmarshal(raw, &out.Members[i]); err != nil {
+			return nil, fmt.Errorf("client: %s: %w", api.PathMembers, err)
 		}
-		a, err := tx.ParseAddress(m.Address)
-		if err != nil {
-			return nil, nil, fmt.Errorf("member %d: %v", i, err)
-		}
-		key := api.MemberKey(a)
-		if last != nil && bytes.Compare(key, last) <= 0 {
-			return nil, nil, fmt.Errorf("member %d (%s) is out of order", i, m.Address)
-		}
-		if lower != nil && bytes.Compare(key, lower) < 0 {
-			return nil, nil, fmt.Errorf("member %d (%s) is before the cursor", i, m.Address)
-		}
-		kvs = append(kvs, provenKV{Key: key, Value: []byte(raw)})
-		last = key
 	}
-	return kvs, last, nil
+	return out, nil
+}
+
+// Validators returns every validator the app records (/validators), all pages at
+// one height. With Prove the list is proven complete (ValidatorsResult.Complete).
+func (c *Client) Validators(ctx context.Context, opts QueryOpts) (*ValidatorsResult, error) {
+	l, err := c.list(ctx, listSpec{
+		path: api.PathValidators, prefix: api.PrefixValidator, what: "validator",
+		items: func(v []byte) ([]json.RawMessage, string, error) {
+			var p api.ValidatorList
+			err := json.Unmarshal(v, &p)
+			return p.Validators, p.Next, err
+		},
+		key: func(raw json.RawMessage, _ []byte) ([]byte, error) {
+			var val api.Validator
+			if err := json.Unmarshal(raw, &val); err != nil {
+				return nil, fmt.Errorf("not a validator record: %v", err)
+			}
+			if len(val.PubKey) == 0 {
+				return nil, errors.New("validator record without a public key")
+			}
+			return api.ValidatorKey(val.PubKey), nil
+		},
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := &ValidatorsResult{Validators: make([]api.Validator, len(l.items)), Complete: l.complete, QueryInfo: l.info}
+	for i, raw := range l.items {
+		if err := json.Unmarshal(raw, &out.Validators[i]); err != nil {
+			return nil, fmt.Errorf("client: %s: %w", api.PathValidators, err)
+		}
+	}
+	return out, nil
+}
+
+// Misbehaviour returns every misbehaviour record (/misbehaviour), all pages at one
+// height, oldest first. With Prove the list is proven complete.
+func (c *Client) Misbehaviour(ctx context.Context, opts QueryOpts) (*MisbehaviourResult, error) {
+	l, err := c.list(ctx, listSpec{
+		path: api.PathMisbehaviour, prefix: api.PrefixMisbehaviour, what: "misbehaviour",
+		items: func(v []byte) ([]json.RawMessage, string, error) {
+			var p api.MisbehaviourList
+			err := json.Unmarshal(v, &p)
+			return p.Misbehaviour, p.Next, err
+		},
+		// The key is (reported height, index in that block); the record holds the
+		// height, so the key named by the proof must carry it.
+		key: func(raw json.RawMessage, proofKey []byte) ([]byte, error) {
+			var m api.Misbehaviour
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return nil, fmt.Errorf("not a misbehaviour record: %v", err)
+			}
+			if len(proofKey) != len(api.MisbehaviourKey(0, 0)) ||
+				!bytes.HasPrefix(proofKey, api.MisbehaviourKey(m.ReportedAt, 0)[:9]) {
+				return nil, fmt.Errorf("proof key %x is not a misbehaviour key of height %d", proofKey, m.ReportedAt)
+			}
+			return bytes.Clone(proofKey), nil
+		},
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := &MisbehaviourResult{Misbehaviour: make([]api.Misbehaviour, len(l.items)), Complete: l.complete, QueryInfo: l.info}
+	for i, raw := range l.items {
+		if err := json.Unmarshal(raw, &out.Misbehaviour[i]); err != nil {
+			return nil, fmt.Errorf("client: %s: %w", api.PathMisbehaviour, err)
+		}
+	}
+	return out, nil
 }
 
 // Nonce returns the next nonce of a member address (hex).

@@ -23,7 +23,8 @@ import (
 // Errors are returned as the JSON-RPC client reports them (a transport error or
 // an RPC error carrying the node's message); callers add the context.
 type rpcClient struct {
-	c *jsonrpcclient.Client
+	c      *jsonrpcclient.Client
+	remote string
 }
 
 // newRPCClient accepts the addresses rpc/client/http accepts: tcp://host:port
@@ -33,7 +34,7 @@ func newRPCClient(remote string) (*rpcClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rpcClient{c: c}, nil
+	return &rpcClient{c: c, remote: remote}, nil
 }
 
 // resultStatus is /status (coretypes.ResultStatus without validator_info).
@@ -112,6 +113,11 @@ func (r *rpcClient) call(ctx context.Context, method string, params map[string]a
 		params = map[string]any{}
 	}
 	_, err := r.c.Call(ctx, method, params, result)
+	if err != nil {
+		if u := unreachable(r.remote, err); u != nil {
+			return u
+		}
+	}
 	return err
 }
 
