@@ -8,16 +8,35 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+
+	"github.com/poaledger/poaledger/client"
 )
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintln(os.Stderr, "Error:", err)
-			os.Exit(2)
-		}
-		fmt.Fprintln(os.Stderr, "Error:", err)
-		os.Exit(1)
+	os.Exit(run(os.Args[1:]))
+}
+
+// run executes the CLI and returns its exit code: 0 on success, 2 for a bad
+// command, flag or argument, 1 for any other failure.
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
 	}
+	var ue *usageError
+	var unreachable *client.UnreachableError
+	switch {
+	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command "):
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		return 2
+	case errors.As(err, &unreachable):
+		// One message in the user's words, whichever step of the client failed.
+		fmt.Fprintln(os.Stderr, "Error:", unreachable)
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, "Error:", err)
+	return 1
 }

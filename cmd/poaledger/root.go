@@ -6,8 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/poaledger/poaledger/client"
 )
 
 // usageError marks a bad flag or argument (exit code 2).
@@ -58,11 +61,45 @@ and of the members allowed to write them.`,
 	root.PersistentFlags().StringVar(&g.node, "node", "tcp://127.0.0.1:26657", "CometBFT RPC address of the node to talk to")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
+	root.PersistentFlags().Lookup("node").Usage = "CometBFT RPC address of the node to talk to: " + client.NodeAddressForms
 	root.AddCommand(
 		newInitCmd(g), newStartCmd(g), newKeysCmd(g), newTxCmd(g), newQueryCmd(g),
 		newVersionCmd(g), newTestnetCmd(g), newStatusCmd(g),
 	)
+	requireSubcommands(root)
 	return root
+}
+
+// requireSubcommands makes every command that only groups subcommands (tx,
+// query, keys, ...) refuse an unknown or missing subcommand as a usage error
+// (exit 2) with cobra's suggestions, instead of printing help and exiting 0.
+func requireSubcommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		requireSubcommands(sub)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() || !cmd.HasParent() {
+		return
+	}
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if sugg := c.SuggestionsFor(args[0]); len(sugg) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(sugg, "\n\t")
+		}
+		return usagef("%s\n\nRun '%s --help' for its commands.", msg, c.CommandPath())
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error {
+		var names []string
+		for _, s := range c.Commands() {
+			if s.IsAvailableCommand() {
+				names = append(names, s.Name())
+			}
+		}
+		return usagef("%s needs a subcommand: %s (see '%s --help')", c.CommandPath(), strings.Join(names, ", "), c.CommandPath())
+	}
 }
 
 // printer writes either the JSON form of v or the text produced by text.
