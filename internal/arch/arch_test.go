@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"node":              {"app", "app/api", "app/tx", "config", "consensus", "keyring", "ledger"},
 	"client":            {"app/api", "app/tx", "epcis"},
 	"testnet":           {"app", "app/api", "app/tx", "config", "consensus", "keyring", "node"},
-	"cmd/poaledger":     {"app/tx", "client", "config", "epcis", "keyring", "node", "testnet"},
+	"cmd/poaledger":     {"app/api", "app/tx", "client", "config", "epcis", "keyring", "node", "testnet"},
 	"internal/testutil": {"app", "app/api", "app/tx", "config", "keyring", "node"},
 	"internal/arch":     {},
 }
