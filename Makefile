@@ -36,6 +36,14 @@ test: vet
 bench:
 	POALEDGER_BENCH_KEYS=$(BENCH_KEYS) $(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -timeout 120m ./ledger/
 
+## Crash soak, not in CI: TestCrashRecovery with SOAK_KILLS seeded SIGKILLs of a committing
+## process (default 500; the regular test runs 50); every reopen must succeed. Progress is
+## logged every tenth of the kills. Bounded by the number of kills, not by time.
+SOAK_KILLS ?= 500
+.PHONY: soak
+soak:
+	POALEDGER_SOAK_KILLS=$(SOAK_KILLS) $(GO) test -run '^TestCrashRecovery$$' -count=1 -timeout 180m -v ./ledger/
+
 ## Short fuzz runs of every decoder reachable from the network (counts, not times:
 ## golang/go#75804 makes -fuzztime=<duration> flaky on Go 1.26).
 fuzz:

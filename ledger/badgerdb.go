@@ -377,7 +377,9 @@ func (bb *badgerBatch) write(sync bool) error {
 		return err
 	}
 	batchTxnsHook(txns)
-	if sync {
+	// With SyncWrites (the Store's default) every transaction was synced when
+	// it committed; db.Sync would only repeat the fsyncs.
+	if sync && !bb.db.db.Opts().SyncWrites {
 		if err := bb.db.db.Sync(); err != nil {
 			return fmt.Errorf("ledger: badger sync: %w", err)
 		}

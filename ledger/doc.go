@@ -60,10 +60,11 @@
 // than one transaction (ErrTxnTooBig) in several transactions, so a version on
 // disk is NOT atomic by itself. What makes it atomic is the marker:
 //
-//  1. SaveVersion writes all nodes of version V; its last batch is written with
-//     WriteSync, which fsyncs Badger (write-ahead log and value log).
+//  1. SaveVersion writes all nodes of version V. Every Badger transaction is
+//     synced to disk before it returns (SyncWrites, see Power loss).
 //  2. Then the marker (V, root hash, CRC-32C) is written in one Badger
-//     transaction and fsynced.
+//     transaction, synced the same way, and Badger's directory is synced if
+//     a log file appeared (before the marker, and again after it).
 //  3. Open reads the marker and loads the tree at exactly that version. Nodes
 //     of a later version (a crash between 1 and 2, or inside 1) are deleted
 //     with iavl's LoadVersionForOverwriting; a crash before the first marker
@@ -87,6 +88,135 @@
 // iavl's data lives under the Badger key prefix "t/" and the Store's own
 // records (the marker "m/commit") under "m/", so they cannot collide.
 //
+// # Power loss: what Badger syncs, and why SyncWrites
+//
+// A kill loses nothing that reached the page cache; a power loss loses every
+// page not yet written back. What Badger v4.9.6 writes back, read in its code:
+//
+//   - A write goes first to the value log (value.go valueLog.write copies
+//     values of ValueThreshold bytes and more into the mmap of the current
+//     NNNNNN.vlog), then to the active memtable's write-ahead log (db.go
+//     writeToLSM → memtable.go memTable.Put → logFile.writeEntry into the mmap
+//     of NNNNN.mem). Both are plain stores into MAP_SHARED mappings: nothing
+//     reaches the disk until an msync (z.Msync, MS_SYNC) or kernel writeback.
+//   - DB.Sync (db.go) syncs exactly two files: db.mt.SyncWAL(), the ACTIVE
+//     memtable's WAL, and valueLog.sync, the value-log file with the highest
+//     number (a no-op when SyncWrites is on).
+//   - A memtable rotates in db.go ensureRoomForWrite, called by writeRequests
+//     before each write request: when db.mt is full it is pushed to flushChan,
+//     appended to db.imm and replaced by newMemTable, with no sync of its WAL.
+//     That WAL is never synced at all: flushMemtable → handleMemTableFlush
+//     writes it as a level-0 table (table.CreateTable msyncs the table,
+//     manifest.addChanges syncs the manifest) and then deletes the WAL. Until
+//     that flush ends, what the rotated memtable received since the last
+//     DB.Sync is only in the page cache.
+//   - A value-log file rotates in valueLog.write (toDisk → logFile.doneWriting
+//     → z.MmapFile.Truncate, which msyncs the file before truncating it): a
+//     rotated value log is synced.
+//
+// So with SyncWrites off and DB.Sync after the last batch of SaveVersion and
+// after the marker (the Store's code before SyncWrites), a version written
+// across a memtable rotation (a commit of several transactions, or of several
+// iavl batches) could lose its nodes in the rotated memtable while its
+// marker, in the new one, survived: after the power cut Open refuses to start
+// (tree behind marker) or finds a hash mismatch. Badger's value-log GC had
+// the same hole: valueLog.rewrite moves live values with batchSet, then
+// deletes the old file.
+//
+// Badger offers no way to sync the rotated memtables (db.imm and
+// memTable.SyncWAL are unexported) or to wait for their flush, and SyncWrites
+// is a DB-wide option, not per transaction. So the Store opens Badger with
+// SyncWrites = true, which closes the hole for every writer:
+// valueLog.write syncs the current value-log file at the end of every write
+// (its deferred curlf.Sync; doneWriting on a rotation), then writeToLSM syncs
+// db.mt's WAL after writing each request ("if db.opt.SyncWrites { return
+// db.mt.SyncWAL() }"); since ensureRoomForWrite ran before the request, that
+// is the WAL the request went to, whatever rotates later. Value log first,
+// then WAL: a synced WAL entry never points to unsynced value-log data.
+//
+// Why that is sufficient: every write the marker depends on is a Badger
+// transaction of SaveVersion that returned before the marker was written, so
+// its WAL entries and values were on disk when it returned; the marker's own
+// transaction is on disk before Commit returns. The Store's explicit DB.Sync
+// calls are skipped (badgerBatch.WriteSync and writeMarker, under SyncWrites:
+// they would only repeat the fsyncs). What remains is the names of
+// new files: Badger does not fsync the directory after creating a .mem or
+// .vlog file (newMemTable and createVlogFile open them through
+// z.OpenMmapFile, whose directory sync only runs for a file it leaves empty),
+// so Commit fsyncs the directory when such a file appeared: before the marker
+// (syncLogDirs, which lists the directory unless its mtime has not moved since
+// a listing taken when it was already 2 s old) and after it (syncMarkerWAL:
+// the marker's write can only have created the next-numbered WAL, one stat). ext4, XFS and btrfs already persist a new file's name with its first
+// fsync; POSIX does not promise it. Badger's background work is its own: a
+// flushed or compacted table is msynced and in the (synced) manifest before
+// the WAL or tables it replaces are deleted (compactions also sync the
+// directory; a flushed level-0 table's name relies on the file system
+// ordering its metadata, as ext4 and XFS journals do).
+//
+// Cost (BenchmarkSyncWrites, -benchtime=300x -count=5): blocks of sequential
+// 1 KiB writes committed on three stores in turn in the same run, fsync on:
+// the code before SyncWrites (SyncWrites off, DB.Sync after SaveVersion and
+// after the marker), SyncWrites, and NoSync for reference. This VM's virtual
+// disk, 2 cores shared with other jobs (load 3-5). µs per block, median of 5
+// runs; ratio SyncWrites / before, median (range):
+//
+//	writes  before  SyncWrites  no fsync  ratio
+//	10         615         634       155  1.03 (1.02-1.06)
+//	1000    16,299      16,947    13,515  1.00 (0.96-1.08)
+//
+// Runs under heavier load gave 0.89-1.18 and 0.87-1.14. The number of fsyncs
+// is the same: for a block that fits one transaction (up to ~4.8 MiB), before,
+// DB.Sync after SaveVersion (WAL + value log) and after the marker (WAL +
+// value log); now, the tree's transaction (value log + WAL) and the marker's
+// (value log + WAL): 4.1 msyncs per block both ways, counted with strace over
+// 100 blocks of 1,000 writes. A block of several transactions pays two more
+// per extra transaction. The ~20 µs at 10 writes are the directory check
+// before the marker (fstat, and a listing while the directory changed in the
+// last 2 s, which is always the case in a benchmark that just created it; a
+// settled directory costs one fstat): with it switched off in a trial, the
+// ratio at 10 writes was 0.98-1.00.
+//
+// Tests: TestMarkerDependsOnlyOnSyncedWrites (durability_test.go) reads the
+// kernel's dirty-page accounting (/proc/self/smaps) of every .mem and .vlog
+// mapping when the marker is written and when Commit returns, with 1 MiB
+// memtables and flushes stalled so rotated memtables stay in memory: nothing
+// may be unsynced (but for the one page past the end of a rotated value log
+// that its truncation zeroes). The same workload with the settings from
+// before SyncWrites must (and does) find the rotated WALs dirty at the marker.
+//
+// # Restart after a kill
+//
+// Badger creates a WAL or value-log file with O_CREATE and only then sizes it
+// (ftruncate) and writes its header through the mmap (z.OpenMmapFileUsing,
+// logFile.bootstrap), and z.MmapFile.Delete truncates a file to 0 bytes before
+// unlinking it. A kill between those steps leaves a 0-byte NNNNN.mem or
+// NNNNNN.vlog, which Badger v4.9.6 refuses on the next Open: z.OpenMmapFile
+// grows the empty file and returns z.NewFile, which openMemTables and
+// valueLog.open treat as an error ("Create a new file"; badger issue 2207, the
+// fix proposed upstream in PR 2331 is not released). A validator would never
+// restart.
+//
+// Before badger.Open, the Store removes those files (emptylogs.go): only
+// regular files of exactly 0 bytes named like Badger's (digits, padded to 5
+// for .mem and 6 for .vlog), each one logged, with Badger's directory lock
+// (flock on the directory) held so a database another process has open is
+// never touched, then syncs the directory. A 0-byte file holds no data (a file
+// Badger writes to was sized and given a header first), so nothing refers to
+// it: Badger itself deletes an empty memtable WAL on open and an empty value-log
+// file that is not the last, and a missing last value-log file only makes it
+// create the next one under the same number (which is also what PR 2331 does:
+// treat the file as empty).
+//
+// Tests: TestEmptyLogFilesOnOpen creates the next-numbered 0-byte .mem and
+// .vlog after a clean close and in a snapshot of a live store (the files a
+// SIGKILL leaves), checks that badger.Open alone fails on them and that Open
+// succeeds with every committed version intact. TestCrashRecovery SIGKILLs a
+// committing child process at 50 seeded points (1 MiB memtables and value
+// logs, so kills also land in file creations and deletions) and reopens after
+// each; make soak runs 500 (POALEDGER_SOAK_KILLS). Both are bounded by the
+// number of kills, never by a time budget (the only deadlines guard against a
+// hung child, at minutes); every reopen must succeed.
+//
 // # Fast-node index
 //
 // iavl's fast-node index (a second copy of every live value, keyed by the
@@ -104,8 +234,8 @@
 // 512 bytes and more in the value log (smaller ones inline in the LSM tree), no
 // compression, no block cache, table indices and bloom filters kept with the
 // mmap'd tables (IndexCacheSize 0), 2 compactors, no conflict detection (single
-// writer), L0 compacted on Close, SyncWrites off (the Store syncs at the end of
-// each commit instead of on every write). A goroutine runs the value-log GC
+// writer), L0 compacted on Close, SyncWrites on (every write is synced before
+// it returns, see Power loss; off with Options.NoSync). A goroutine runs the value-log GC
 // every 10 minutes (discard ratio 0.5) and is stopped by Close before Badger
 // closes.
 //

@@ -74,7 +74,10 @@ func DefaultOptions() Options {
 // badgerOptions are Badger's settings for a validator (see doc.go).
 func badgerOptions(dir string, lg Logger) badger.Options {
 	o := badger.DefaultOptions(dir)
-	o.SyncWrites = false // the Store syncs explicitly at the end of each commit
+	// Every Badger write is synced before it returns: the only way to make the
+	// writes of a memtable that rotates during a commit durable before the
+	// commit marker (see doc.go, "Durability"). Options.NoSync turns it off.
+	o.SyncWrites = true
 	o.MemTableSize = 32 << 20
 	o.NumMemtables = 2
 	o.NumLevelZeroTables = 4
@@ -99,7 +102,18 @@ func badgerOptions(dir string, lg Logger) badger.Options {
 	return o
 }
 
+// openBadger opens Badger with o, first removing the empty log files a crash
+// can leave behind (emptylogs.go), which Badger would refuse to open.
 func openBadger(dir string, o badger.Options) (*badger.DB, error) {
+	var lg Logger = nopLogger{}
+	if bl, ok := o.Logger.(badgerLogger); ok && bl.l != nil {
+		lg = bl.l
+	}
+	if !o.InMemory && !o.ReadOnly {
+		if err := removeEmptyLogFiles(o.Dir, o.ValueDir, lg); err != nil {
+			return nil, err
+		}
+	}
 	db, err := badger.Open(o)
 	if err != nil {
 		if isLockErr(err) {

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,13 +61,19 @@ type Store struct {
 
 	last atomic.Pointer[CommitInfo]
 
-	opts      Options
-	log       Logger
-	bdb       *badger.DB // nil when InMemory
-	dirKey    string     // entry in openDirs; "" when InMemory
-	gcStop    chan struct{}
-	gcDone    chan struct{}
-	closeOnce sync.Once
+	opts Options
+	log  Logger
+	bdb  *badger.DB // nil when InMemory
+	// syncWrites: Badger syncs every write before it returns (SyncWrites, the
+	// default; off with NoSync). Without it and without NoSync (only when a
+	// test or benchmark turns SyncWrites off through tuneBadgerOptions) the
+	// Store syncs explicitly at the end of each commit, as before SyncWrites.
+	syncWrites bool
+	logDirs    []logDir // Badger's Dir and (if different) ValueDir; guarded by mu
+	dirKey     string   // entry in openDirs; "" when InMemory
+	gcStop     chan struct{}
+	gcDone     chan struct{}
+	closeOnce  sync.Once
 }
 
 // openDirs is the process-wide set of directories with an open Store. Badger's
@@ -148,6 +157,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s.dirKey = key
 	bo := badgerOptions(dir, opts.Logger)
+	if opts.NoSync {
+		bo.SyncWrites = false
+	}
 	if tuneBadgerOptions != nil {
 		tuneBadgerOptions(&bo)
 	}
@@ -157,6 +169,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.bdb = bdb
+	s.syncWrites = bo.SyncWrites
+	s.logDirs = []logDir{{path: bo.Dir}}
+	if filepath.Clean(bo.ValueDir) != filepath.Clean(bo.Dir) {
+		s.logDirs = append(s.logDirs, logDir{path: bo.ValueDir})
+	}
 	if err := s.recover(); err != nil {
 		_ = bdb.Close()
 		releaseDir(key)
@@ -247,20 +264,169 @@ func (s *Store) readMarker() (CommitInfo, error) {
 	return DecodeMarker(raw)
 }
 
+// writeMarker makes the version the tree just saved durable, then writes the
+// commit marker durably (see doc.go, "Durability"). With SyncWrites every
+// Badger write, the tree's and the marker's, was synced when it returned;
+// what is left is the names of the log files created meanwhile, made durable
+// by syncLogDirs before the marker (files holding tree nodes) and by
+// syncMarkerWAL after it (a WAL the marker's own write created).
 func (s *Store) writeMarker(c CommitInfo) error {
 	raw, err := EncodeMarker(c)
 	if err != nil {
 		return err
 	}
+	if s.syncWrites {
+		if err := s.syncLogDirs(); err != nil {
+			return err
+		}
+	}
+	if markerHook != nil {
+		markerHook(beforeMarker)
+	}
 	if err := s.bdb.Update(func(txn *badger.Txn) error { return txn.Set(markerKey, raw) }); err != nil {
 		return fmt.Errorf("ledger: write commit marker: %w", err)
 	}
-	if s.opts.NoSync {
+	switch {
+	case s.syncWrites:
+		if err := s.syncMarkerWAL(); err != nil {
+			return err
+		}
+	case !s.opts.NoSync:
+		// SyncWrites turned off by a test: the explicit sync of the code before
+		// SyncWrites (active memtable WAL and current value log only).
+		if err := s.bdb.Sync(); err != nil {
+			return fmt.Errorf("ledger: sync commit marker: %w", err)
+		}
+	}
+	if markerHook != nil {
+		markerHook(afterMarker)
+	}
+	return nil
+}
+
+// markerStage says where in writeMarker markerHook is called.
+type markerStage int
+
+const (
+	beforeMarker markerStage = iota // the tree is saved, the marker not written yet
+	afterMarker                     // the marker is written; Commit returns next
+)
+
+// markerHook, when set, is called by every Commit of a Badger store before and
+// after the marker is written (tests). nil in production.
+var markerHook func(markerStage)
+
+// logDir is what syncLogDirs knows of one of Badger's directories.
+type logDir struct {
+	path    string
+	f       *os.File            // the directory, opened at the first listing; closed by Close
+	names   map[string]struct{} // .mem and .vlog files at the last listing
+	maxMem  int                 // highest memtable WAL number at the last listing
+	mtime   time.Time           // the directory's mtime at the last listing
+	settled bool                // mtime was older than dirSettle at the last listing
+}
+
+// dirSettle: a directory whose mtime is older than this is "settled": any
+// later creation in it gets a later timestamp, whatever the granularity of the
+// file system's timestamps (a jiffy on Linux; 1 s on ext4 with 128-byte
+// inodes; 2 s on FAT, the coarsest).
+const dirSettle = 2 * time.Second
+
+// Counters of syncLogDirs (tests).
+var logDirListings, logDirSyncs atomic.Int64
+
+// syncLogDirs fsyncs Badger's directory when a memtable WAL (.mem) or
+// value-log file (.vlog) appeared in it since the last call. Badger v4.9.6
+// does not: newMemTable and createVlogFile open their files through
+// z.OpenMmapFile, whose directory sync runs only for a file it leaves empty,
+// never for these (sized at creation). Their contents are synced (SyncWrites),
+// but without a directory sync a file system may lose the name of a file
+// created just before a power loss (ext4, XFS and btrfs persist it with the
+// file's own fsync; POSIX does not promise it).
+//
+// Listing a directory of a few hundred tables costs tens of µs, so it is
+// skipped when the directory's mtime is unchanged since a listing taken when
+// that mtime was already settled: a file created since would have moved it.
+// Caller holds mu.
+func (s *Store) syncLogDirs() error {
+	for i := range s.logDirs {
+		if err := s.syncLogDir(&s.logDirs[i], false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncMarkerWAL makes the name of the memtable WAL the marker went to durable
+// if the marker's write created it. The marker is one small entry (no value
+// log), so the only file its write can create is the next memtable WAL,
+// numbered one past the highest at the listing syncLogDirs just did or
+// confirmed (WALs are numbered in creation order, and one is deleted only
+// after a later one exists): one stat instead of a second listing.
+func (s *Store) syncMarkerWAL() error {
+	d := &s.logDirs[0] // Badger's Dir holds the memtable WALs
+	next := filepath.Join(d.path, fmt.Sprintf("%05d.mem", d.maxMem+1))
+	_, err := os.Stat(next)
+	switch {
+	case err == nil:
+		return s.syncLogDir(d, true)
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	default:
+		return fmt.Errorf("ledger: stat %s: %w", next, err)
+	}
+}
+
+// syncLogDir is syncLogDirs for one directory; force lists it even when
+// settled.
+func (s *Store) syncLogDir(d *logDir, force bool) error {
+	if d.f == nil {
+		f, err := os.Open(d.path)
+		if err != nil {
+			return fmt.Errorf("ledger: open directory %s: %w", d.path, err)
+		}
+		d.f = f
+	}
+	fi, err := d.f.Stat()
+	if err != nil {
+		return fmt.Errorf("ledger: stat %s: %w", d.path, err)
+	}
+	mtime := fi.ModTime()
+	if !force && d.settled && mtime.Equal(d.mtime) {
 		return nil
 	}
-	if err := s.bdb.Sync(); err != nil {
-		return fmt.Errorf("ledger: sync commit marker: %w", err)
+	now := time.Now()
+	if _, err := d.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("ledger: rewind %s: %w", d.path, err)
 	}
+	list, err := d.f.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("ledger: list %s: %w", d.path, err)
+	}
+	logDirListings.Add(1)
+	names := make(map[string]struct{}, len(d.names)+2)
+	added, maxMem := false, 0
+	for _, n := range list {
+		if !isBadgerLogName(n) {
+			continue
+		}
+		names[n] = struct{}{}
+		if _, ok := d.names[n]; !ok {
+			added = true
+		}
+		if stem, ok := strings.CutSuffix(n, ".mem"); ok {
+			if fid, err := strconv.Atoi(stem); err == nil {
+				maxMem = max(maxMem, fid)
+			}
+		}
+	}
+	if added {
+		if err := syncDir(d.path); err != nil {
+			return err
+		}
+		logDirSyncs.Add(1)
+	}
+	d.names, d.maxMem, d.mtime, d.settled = names, maxMem, mtime, now.Sub(mtime) > dirSettle
 	return nil
 }
 
@@ -689,6 +855,11 @@ func (s *Store) Close() error {
 		if s.bdb != nil {
 			if cerr := s.bdb.Close(); cerr != nil && err == nil {
 				err = fmt.Errorf("ledger: close badger: %w", cerr)
+			}
+		}
+		for _, d := range s.logDirs {
+			if d.f != nil {
+				_ = d.f.Close()
 			}
 		}
 		releaseDir(s.dirKey)
