@@ -396,33 +396,41 @@ func TestRecordQueryProve(t *testing.T) {
 	}
 	root := h.store.LastCommit().Hash
 	for i, ev := range evs {
-		id := fmt.Sprintf("%x", sha256.Sum256(ev))
-		q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: "/event/" + id, Prove: true})
-		if q.Code != api.CodeOK {
-			t.Fatalf("query: %d %s", q.Code, q.Log)
-		}
-		rec, err := api.DecodeEventRecord(q.Value)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(rec.Event) != string(ev) || rec.ID != id || rec.Seq != uint64(i) || rec.Height != h.height {
-			t.Fatalf("record %+v", rec)
-		}
-		if len(q.ProofOps.Ops) != 2 {
-			t.Fatalf("want 2 proof ops, got %d", len(q.ProofOps.Ops))
-		}
-		idKey, logKey := api.EventQueryKeys(id, rec.Seq)
-		for j, want := range []struct{ key, value []byte }{{idKey, api.EncodeUint64(rec.Seq)}, {logKey, q.Value}} {
-			var p ics23.CommitmentProof
-			if err := p.Unmarshal(q.ProofOps.Ops[j].Data); err != nil {
+		id := eventID(ev)
+		// Any case of the id, and its bare hex, find the event.
+		for _, asked := range []string{id, strings.ToUpper(id), strings.TrimSuffix(strings.TrimPrefix(id, "ni:///sha-256;"), "?ver=CBV2.0")} {
+			q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: "/event/" + asked, Prove: true})
+			if q.Code != api.CodeOK {
+				t.Fatalf("query %s: %d %s", asked, q.Code, q.Log)
+			}
+			var ans api.EventAnswer
+			if err := json.Unmarshal(q.Value, &ans); err != nil || ans.Declaration != nil {
+				t.Fatalf("answer %s: %v", q.Value, err)
+			}
+			rec, err := api.DecodeEventRecord(ans.Record)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if err := api.VerifyProof(&p, root, want.key, want.value); err != nil {
-				t.Fatalf("op %d: %v", j, err)
+			if string(rec.Event) != string(ev) || rec.ID != id || rec.Seq != uint64(i) || rec.Height != h.height {
+				t.Fatalf("record %+v", rec)
+			}
+			if len(q.ProofOps.Ops) != 3 {
+				t.Fatalf("want 3 proof ops (id, log, declaration), got %d", len(q.ProofOps.Ops))
+			}
+			idKey, logKey := api.EventQueryKeys(id, rec.Seq)
+			for j, want := range []struct{ key, value []byte }{{idKey, api.EncodeUint64(rec.Seq)}, {logKey, ans.Record}, {api.DeclarationKey(id), nil}} {
+				var p ics23.CommitmentProof
+				if err := p.Unmarshal(q.ProofOps.Ops[j].Data); err != nil {
+					t.Fatal(err)
+				}
+				if err := api.VerifyProof(&p, root, want.key, want.value); err != nil {
+					t.Fatalf("op %d: %v", j, err)
+				}
 			}
 		}
 	}
-	// Absent event: not found, with a non-existence proof.
+	// Absent event (not an id: looked up as a submitted eventID): not found, with
+	// a non-existence proof of the alias key.
 	q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: "/event/nope", Prove: true})
 	if q.Code != api.CodeNotFound || len(q.ProofOps.Ops) != 1 {
 		t.Fatalf("absent: code %d ops %v", q.Code, q.ProofOps)
@@ -431,8 +439,12 @@ func TestRecordQueryProve(t *testing.T) {
 	if err := p.Unmarshal(q.ProofOps.Ops[0].Data); err != nil {
 		t.Fatal(err)
 	}
-	if err := api.VerifyProof(&p, root, api.EventIDKey("nope"), nil); err != nil {
+	if err := api.VerifyProof(&p, root, api.EventAliasKey("nope"), nil); err != nil {
 		t.Fatal(err)
+	}
+	// A malformed ledger id is a bad query, not "not found".
+	if q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: "/event/ni:///sha-256;xyz"}); q.Code != api.CodeBadQuery {
+		t.Fatalf("malformed id: %d %s", q.Code, q.Log)
 	}
 	// Nonce and member queries.
 	q, _ = h.app.Query(context.Background(), &abci.RequestQuery{Path: "/nonce/" + tx.AddressString(tx.Address(pubOf(recorder)))})

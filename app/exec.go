@@ -307,7 +307,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	}
 	a.pendingHash = a.store.WorkingHash()
 	a.pendingHeight = req.Height
-	a.signing.record(req.Height, req.DecidedLastCommit)
+	a.signing.observe(req)
 	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: a.pendingHash,
 		ValidatorUpdates: updates, Events: govEvents}, nil
 }

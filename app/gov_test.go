@@ -162,7 +162,11 @@ func TestRevokedMemberKeepsHistory(t *testing.T) {
 		t.Fatalf("next block: %d %s", r[0].Code, r[0].Log)
 	}
 	q, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: api.PathEvent + (eventID(event(1)))})
-	rec, err := api.DecodeEventRecord(q.Value)
+	var ans api.EventAnswer
+	if err := json.Unmarshal(q.Value, &ans); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := api.DecodeEventRecord(ans.Record)
 	if err != nil || rec.Submitter != tx.AddressString(tx.Address(pubOf(recorder))) {
 		t.Fatalf("past event %+v %v", rec, err)
 	}

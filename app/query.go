@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -41,7 +42,7 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 	q := &querier{a: a, v: v, height: height, prove: req.Prove}
 	// Only the list paths take a query string: event ids (CBV 2.0 hash ids) contain '?'.
 	path, rawQuery := req.Path, ""
-	for _, list := range []string{api.PathMembers, api.PathValidators, api.PathMisbehaviour, api.PathProposals, api.PathNodes} {
+	for _, list := range []string{api.PathMembers, api.PathValidators, api.PathMisbehaviour, api.PathProposals, api.PathNodes, api.PathEvents} {
 		if strings.HasPrefix(path, list+"?") {
 			path, rawQuery, _ = strings.Cut(path, "?")
 		}
@@ -70,10 +71,14 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		res = q.signingList()
 	case strings.HasPrefix(path, api.PathNode):
 		res = q.node(strings.TrimPrefix(path, api.PathNode))
+	case strings.HasPrefix(path, api.PathHistory):
+		res = q.history(strings.TrimPrefix(path, api.PathHistory))
+	case path == api.PathEvents:
+		res = q.events(rawQuery)
 	case path == api.PathNodes:
 		res = q.nodes(rawQuery)
 	default:
-		res = qerr(api.CodeBadQuery, height, fmt.Sprintf("unknown query path %q; paths: /event/<id>, /member/<address>, /members, /nonce/<address>, /params, /validators, /misbehaviour, /proposal/<id>, /proposals, /signing, /node/<id>, /nodes", req.Path))
+		res = qerr(api.CodeBadQuery, height, fmt.Sprintf("unknown query path %q; paths: /event/<id>, /member/<address>, /members, /nonce/<address>, /params, /validators, /misbehaviour, /proposal/<id>, /proposals, /signing, /node/<id>, /nodes, /history/<epc>, /events?field=&value=", req.Path))
 	}
 	res.Height = height
 	return res, nil
@@ -123,12 +128,32 @@ func (q *querier) single(key []byte, what string) *abci.ResponseQuery {
 	return res
 }
 
-// event resolves id -> seq -> record. With prove, ProofOps holds two proofs: the id
-// index entry (value = seq) and the log entry (value = record); a missing id gets a
-// non-existence proof of the index key.
-func (q *querier) event(id string) *abci.ResponseQuery {
-	if id == "" || len(api.EventIDKey(id)) > ledger.MaxKeyBytes {
-		return qerr(api.CodeBadQuery, q.height, "event id is empty or too long")
+// event answers /event/<s> (see api.LookupEvent): an alias resolves to the
+// ledger id, the id to its sequence, the sequence to the record, and the
+// declaration key says whether the event was declared erroneous. With prove,
+// ProofOps holds, in that order: the alias entry (alias lookups only), the id
+// entry (value = seq), the log entry (value = record) and the declaration key
+// (present or absent). A miss proves the absence of the alias or id key.
+func (q *querier) event(s string) *abci.ResponseQuery {
+	look, err := api.LookupEvent(s)
+	if err != nil {
+		return qerr(api.CodeBadQuery, q.height, err.Error())
+	}
+	var keys [][]byte
+	id := look.ID
+	if look.Alias != "" {
+		aliasKey := api.EventAliasKey(look.Alias)
+		if len(aliasKey) > ledger.MaxKeyBytes {
+			return qerr(api.CodeBadQuery, q.height, "eventID is too long")
+		}
+		v, err := q.v.Get(aliasKey)
+		if err != nil {
+			return qerr(api.CodeInternal, q.height, err.Error())
+		}
+		if v == nil {
+			return q.single(aliasKey, fmt.Sprintf("event with eventID %q", look.Alias))
+		}
+		keys, id = append(keys, aliasKey), string(v)
 	}
 	idKey := api.EventIDKey(id)
 	seqRaw, err := q.v.Get(idKey)
@@ -136,6 +161,9 @@ func (q *querier) event(id string) *abci.ResponseQuery {
 		return qerr(api.CodeInternal, q.height, err.Error())
 	}
 	if seqRaw == nil {
+		if len(keys) > 0 {
+			return qerr(api.CodeInternal, q.height, fmt.Sprintf("eventID %q points at missing event %s", look.Alias, id))
+		}
 		return q.single(idKey, fmt.Sprintf("event %q", id))
 	}
 	seq, err := api.DecodeUint64(seqRaw)
@@ -147,17 +175,27 @@ func (q *querier) event(id string) *abci.ResponseQuery {
 	if err != nil || rec == nil {
 		return qerr(api.CodeInternal, q.height, fmt.Sprintf("event %q index points at missing seq %d: %v", id, seq, err))
 	}
-	res := &abci.ResponseQuery{Key: logKey, Value: rec}
+	declKey := api.DeclarationKey(id)
+	decl, err := q.v.Get(declKey)
+	if err != nil {
+		return qerr(api.CodeInternal, q.height, err.Error())
+	}
+	b, err := json.Marshal(api.EventAnswer{Record: rec, Declaration: decl})
+	if err != nil {
+		return qerr(api.CodeInternal, q.height, err.Error())
+	}
+	res := &abci.ResponseQuery{Key: logKey, Value: b}
 	if q.prove {
-		op1, err := q.proofOp(idKey)
-		if err != nil {
-			return qerr(api.CodeInternal, q.height, "proof: "+err.Error())
+		keys = append(keys, idKey, logKey, declKey)
+		ops := make([]cmtcrypto.ProofOp, 0, len(keys))
+		for _, k := range keys {
+			op, err := q.proofOp(k)
+			if err != nil {
+				return qerr(api.CodeInternal, q.height, "proof: "+err.Error())
+			}
+			ops = append(ops, op)
 		}
-		op2, err := q.proofOp(logKey)
-		if err != nil {
-			return qerr(api.CodeInternal, q.height, "proof: "+err.Error())
-		}
-		res.ProofOps = &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{op1, op2}}
+		res.ProofOps = &cmtcrypto.ProofOps{Ops: ops}
 	}
 	return res
 }
@@ -199,6 +237,12 @@ func (p listPage) nextCursor() string { return hex.EncodeToString(p.next) }
 // min(limit, MaxPageItems), and the cursor of the next page ("" when done). No
 // list is ever cut short silently: a client follows next until it is empty.
 func (q *querier) page(prefix byte, what, rawQuery string) (listPage, *abci.ResponseQuery) {
+	return q.pageUnder([]byte{prefix}, what, rawQuery)
+}
+
+// pageUnder is page for a list under a multi-byte prefix (an index of one EPC
+// or one field value).
+func (q *querier) pageUnder(prefix []byte, what, rawQuery string) (listPage, *abci.ResponseQuery) {
 	vals, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return listPage{}, qerr(api.CodeBadQuery, q.height, "query string: "+err.Error())
@@ -214,12 +258,12 @@ func (q *querier) page(prefix byte, what, rawQuery string) (listPage, *abci.Resp
 	var cursor []byte
 	if s := vals.Get("cursor"); s != "" {
 		c, err := hex.DecodeString(s)
-		if err != nil || len(c) == 0 || c[0] != prefix {
+		if err != nil || !bytes.HasPrefix(c, prefix) {
 			return listPage{}, qerr(api.CodeBadQuery, q.height, fmt.Sprintf("cursor %q is not a %s cursor", s, what))
 		}
 		cursor = c
 	}
-	items, next, err := q.v.Iterate([]byte{prefix}, cursor, limit)
+	items, next, err := q.v.Iterate(prefix, cursor, limit)
 	if err != nil {
 		if errors.Is(err, ledger.ErrVersionNotFound) {
 			return listPage{}, qerr(api.CodeBadQuery, q.height, err.Error())
@@ -228,9 +272,9 @@ func (q *querier) page(prefix byte, what, rawQuery string) (listPage, *abci.Resp
 	}
 	start := cursor
 	if start == nil {
-		start = []byte{prefix}
+		start = bytes.Clone(prefix)
 	}
-	return listPage{prefix: []byte{prefix}, start: start, items: items, next: next}, nil
+	return listPage{prefix: bytes.Clone(prefix), start: start, items: items, next: next}, nil
 }
 
 func values(items []ledger.KV) []json.RawMessage {
@@ -268,8 +312,9 @@ func (q *querier) misbehaviour(rawQuery string) *abci.ResponseQuery {
 // list encodes v and, with prove, adds one existence proof per item, then one
 // non-existence proof per gap of the page (api.PageGaps), which together prove
 // the page complete: no key of the list lies between its start, its items and the
-// next page's cursor (or the end of the list).
-func (q *querier) list(pg listPage, v any) *abci.ResponseQuery {
+// next page's cursor (or the end of the list); then a proof of each extra key
+// (e.g. the records an index page points at).
+func (q *querier) list(pg listPage, v any, extra ...[]byte) *abci.ResponseQuery {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return qerr(api.CodeInternal, q.height, err.Error())
@@ -281,6 +326,7 @@ func (q *querier) list(pg listPage, v any) *abci.ResponseQuery {
 			keys[i] = kv.Key
 		}
 		prove := append(keys, api.PageGapKeys(pg.prefix, pg.start, keys, pg.next)...)
+		prove = append(prove, extra...)
 		ops := make([]cmtcrypto.ProofOp, 0, len(prove))
 		for _, key := range prove {
 			op, err := q.proofOp(key)

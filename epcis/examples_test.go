@@ -282,6 +282,22 @@ func checkExampleEvent(t *testing.T, where string, ev Event) {
 			errorf("%q is not an SGTIN, SSCC or LGTIN URN", epc)
 		}
 	}
+	// What Parse extracts for the ledger's indexes.
+	if ev.EventID != e.EventID || ev.BizStep != "https://ref.gs1.org/cbv/BizStep-"+e.BizStep ||
+		ev.Disposition != "https://ref.gs1.org/cbv/Disp-"+e.Disposition || ev.ReadPoint != NormaliseEPC(e.ReadPoint.ID) ||
+		!strings.HasPrefix(ev.ReadPoint, "https://id.gs1.org/414/") || ev.EventTime == "" || ev.ErrorDeclaration != nil {
+		errorf("Parse extracted %+v", ev)
+	}
+	switch ev.Type {
+	case AggregationEvent:
+		if ev.Parent == "" || (ev.Action != "DELETE" && len(ev.Children) == 0) {
+			errorf("aggregation without parent or children: %+v", ev)
+		}
+	case TransformationEvent:
+		if len(ev.Inputs) == 0 || len(ev.Outputs) == 0 {
+			errorf("transformation without inputs or outputs: %+v", ev)
+		}
+	}
 }
 
 func isPartyOrLocation(s string) bool {

@@ -20,6 +20,9 @@ const (
 	PrefixMisbehaviour byte = 0x0A // height(8 BE) index(4 BE) -> Misbehaviour JSON (write-once)
 	PrefixOpenProposal byte = 0x0B // id(8 BE) -> 0x01 while the proposal is open (mutable)
 	PrefixNode         byte = 0x0C // node id(20) -> Node JSON (mutable, governance only)
+	PrefixDeclaration  byte = 0x0D // event id -> Declaration JSON (write-once)
+	PrefixEventAlias   byte = 0x0E // submitted eventID -> event id (write-once)
+	PrefixField        byte = 0x0F // field(1) value 0x00 seq(8 BE) -> event id (write-once)
 )
 
 // NodeKey is the key of an admitted (or revoked) node, by its 20-byte node ID.
@@ -48,7 +51,8 @@ func OpenProposalKey(id uint64) []byte {
 // WriteOncePrefixes are the key prefixes whose records are never overwritten or
 // deleted; the ledger enforces it (ledger.Options.WriteOncePrefixes).
 func WriteOncePrefixes() [][]byte {
-	return [][]byte{{PrefixEventLog}, {PrefixEventID}, {PrefixEPC}, {PrefixMisbehaviour}}
+	return [][]byte{{PrefixEventLog}, {PrefixEventID}, {PrefixEPC}, {PrefixMisbehaviour},
+		{PrefixDeclaration}, {PrefixEventAlias}, {PrefixField}}
 }
 
 // MemberKey is the key of a member account (address: 20 bytes).
@@ -78,11 +82,43 @@ func MisbehaviourKey(h int64, i uint32) []byte {
 	return binary.BigEndian.AppendUint32(k, i)
 }
 
-// EPCKey is the key of the EPC index entry of epc in event seq.
+// EPCKey is the key of the EPC index entry of epc (canonical, see
+// epcis.NormaliseEPC) in event seq. EPCs never contain 0x00, so the entries of
+// one EPC are exactly the keys under EPCPrefix(epc).
 func EPCKey(epc string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(EPCPrefix(epc), seq)
+}
+
+// EPCPrefix is the prefix of every EPC index entry of epc.
+func EPCPrefix(epc string) []byte {
 	k := append([]byte{PrefixEPC}, epc...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, seq)
+	return append(k, 0)
+}
+
+// SeqFromIndexKey returns the sequence number that ends an EPC or field index key.
+func SeqFromIndexKey(key []byte) (uint64, error) {
+	if len(key) < 9 || key[len(key)-9] != 0 {
+		return 0, fmt.Errorf("index key %x does not end in 0x00 and a sequence number", key)
+	}
+	return binary.BigEndian.Uint64(key[len(key)-8:]), nil
+}
+
+// DeclarationKey is the key of the error declaration of event id.
+func DeclarationKey(id string) []byte { return append([]byte{PrefixDeclaration}, id...) }
+
+// EventAliasKey is the key mapping a submitted eventID to the ledger id.
+func EventAliasKey(eventID string) []byte { return append([]byte{PrefixEventAlias}, eventID...) }
+
+// FieldKey is the key of a field index entry: events whose field (Field*) has
+// value, by sequence.
+func FieldKey(field Field, value string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(FieldPrefix(field, value), seq)
+}
+
+// FieldPrefix is the prefix of every index entry of field = value.
+func FieldPrefix(field Field, value string) []byte {
+	k := append([]byte{PrefixField, byte(field)}, value...)
+	return append(k, 0)
 }
 
 // EncodeUint64 is the 8-byte big-endian form of sequences and nonces in state.

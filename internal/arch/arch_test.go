@@ -17,7 +17,7 @@ var allowed = map[string][]string{
 	"epcis":             {},
 	"ledger":            {},
 	"app/tx":            {"consensus"},
-	"app/api":           {"app/tx", "consensus"},
+	"app/api":           {"app/tx", "consensus", "epcis"},
 	"app":               {"app/api", "app/tx", "consensus", "epcis", "ledger"},
 	"keyring":           {"app/tx"},
 	"config":            {"app/api", "app/tx", "ledger"},
