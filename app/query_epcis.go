@@ -2,7 +2,6 @@ package app
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -63,7 +62,7 @@ func (q *querier) indexPage(prefix []byte, what, rawQuery string) *abci.Response
 		if err != nil || rec == nil {
 			return qerr(api.CodeInternal, q.height, fmt.Sprintf("index entry %x points at missing seq %d: %v", kv.Key, seq, err))
 		}
-		page.Entries = append(page.Entries, api.EventEntry{Key: hex.EncodeToString(kv.Key), ID: string(kv.Value), Record: json.RawMessage(rec)})
+		page.Entries = append(page.Entries, api.EventEntry{Key: hex.EncodeToString(kv.Key), ID: string(kv.Value), Record: rec})
 		records = append(records, logKey)
 	}
 	page.Next = pg.nextCursor()

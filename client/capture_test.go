@@ -15,8 +15,11 @@ import (
 )
 
 func captureEvent(i int) string {
-	return fmt.Sprintf(`{"type":"ObjectEvent","eventTime":"2026-01-01T00:00:00Z","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.107346.%d"]}`, i)
+	return fmt.Sprintf(`{"type":"ObjectEvent","eventTime":"2026-01-01T00:00:00Z","eventTimeZoneOffset":"+00:00","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.107346.%d"]}`, i)
 }
+
+// docHead opens a valid EPCIS 2.0 document.
+const docHead = `{"@context":["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-01-01T00:00:00Z",`
 
 func TestReadDocument(t *testing.T) {
 	doc := `{"@context":["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],"type":"EPCISDocument",
@@ -42,17 +45,12 @@ func TestReadDocument(t *testing.T) {
 }
 
 func TestReadDocumentRefuses(t *testing.T) {
-	many := make([]string, tx.MaxEventsPerTx+1)
-	for i := range many {
-		many[i] = captureEvent(i)
-	}
 	cases := []struct {
 		name, doc, want string
 		is              error
 	}{
 		{"not json", `{"type":`, "doc.json", epcis.ErrInvalidDocument},
-		{"bad event names its index", `{"type":"EPCISDocument","epcisBody":{"eventList":[` + captureEvent(1) + `,{"type":"FooEvent","eventTime":"t"}]}}`, "event 1", epcis.ErrInvalidEvent},
-		{"too many events", `{"type":"EPCISDocument","epcisBody":{"eventList":[` + strings.Join(many, ",") + `]}}`, "at most 1000 per tx", nil},
+		{"bad event names its index", docHead + `"epcisBody":{"eventList":[` + captureEvent(1) + `,{"type":"FooEvent","eventTime":"t"}]}}`, "event 1", epcis.ErrInvalidEvent},
 		{"too large", strings.Repeat(" ", MaxDocumentBytes+1), "larger than", nil},
 	}
 	for _, c := range cases {
@@ -62,6 +60,52 @@ func TestReadDocumentRefuses(t *testing.T) {
 				t.Fatalf("ReadDocument = %v; want an error containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestReadDocumentListsEveryBadEvent(t *testing.T) {
+	doc := docHead + `"epcisBody":{"eventList":[{"type":"FooEvent","eventTime":"t"},` + captureEvent(1) +
+		`,{"type":"ObjectEvent"}]}}`
+	_, err := ReadDocument(strings.NewReader(doc), "doc.json")
+	var de *DocumentError
+	if !errors.As(err, &de) || len(de.Errs) != 2 || !strings.Contains(err.Error(), "event 0") || !strings.Contains(err.Error(), "event 2") {
+		t.Fatalf("ReadDocument = %v; want both bad events listed", err)
+	}
+}
+
+func TestSplitRecord(t *testing.T) {
+	many := make([]string, tx.MaxEventsPerTx+1)
+	for i := range many {
+		many[i] = captureEvent(i)
+	}
+	events, err := ReadDocument(strings.NewReader(docHead+`"epcisBody":{"eventList":[`+strings.Join(many, ",")+`]}}`), "big.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches, err := SplitRecord(events, tx.MaxEventsPerTx, tx.MaxTxBytes)
+	if err != nil || len(batches) != 2 || len(batches[0]) != tx.MaxEventsPerTx || len(batches[1]) != 1 {
+		t.Fatalf("batches %d (%v)", len(batches), err)
+	}
+	// A byte bound splits too, and every batch encodes within it.
+	small, err := SplitRecord(events[:10], 1000, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, b := range small {
+		total += len(b)
+		body := &tx.Body{ChainID: "c", Nonce: 1 << 40, Msg: RecordMsg(b)}
+		enc, err := body.Encode()
+		if err != nil || len(enc)+200 > 2048 {
+			t.Fatalf("batch of %d encodes to %d bytes (%v)", len(b), len(enc), err)
+		}
+	}
+	if total != 10 || len(small) < 2 {
+		t.Fatalf("%d events in %d batches", total, len(small))
+	}
+	huge := []epcis.Event{{Raw: make([]byte, 5000)}}
+	if _, err := SplitRecord(huge, 10, 2048); err == nil {
+		t.Fatal("an event larger than a tx was accepted")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,9 +16,12 @@ import (
 	"github.com/poaledger/poaledger/app/tx"
 )
 
-// PollInterval is how often Broadcast(wait=true) and the verifier poll the node for
-// a transaction or a block that does not exist yet.
+// PollInterval is how often the verifier polls the node for a block that does not
+// exist yet, and the first interval of Broadcast(wait)'s fallback polling.
 const PollInterval = 200 * time.Millisecond
+
+// maxPollInterval bounds the back-off of Broadcast(wait)'s fallback polling.
+const maxPollInterval = 2 * time.Second
 
 // Client talks to one node's CometBFT RPC.
 type Client struct {
@@ -52,15 +56,95 @@ type BroadcastResult struct {
 	Events []abci.Event `json:"events,omitempty"`
 }
 
+// Stage is a step of sending a transaction, as reported to SendOpts.Progress.
+type Stage int
+
+const (
+	// StageConnect: asking the node for its chain id and the signer's nonce.
+	StageConnect Stage = iota + 1
+	// StageBroadcast: the tx is being sent; the node runs CheckTx.
+	StageBroadcast
+	// StageMempool: CheckTx passed, the tx is in the node's mempool.
+	StageMempool
+	// StageBlock: waiting for the block that carries the tx (Height: the next
+	// block, 0 if unknown).
+	StageBlock
+	// StageCommitted: the tx is in block Height.
+	StageCommitted
+)
+
+// Progress is what a send is doing, for a status line (SendOpts.Progress).
+type Progress struct {
+	Stage  Stage
+	Remote string // the node
+	Hash   string // the tx hash, from StageBroadcast on
+	Height int64  // StageBlock: the block waited for; StageCommitted: the tx's block
+	// Polling is set at StageBlock when the node's websocket is unavailable and
+	// the wait polls tx_search instead.
+	Polling bool
+}
+
+func (p Progress) String() string {
+	switch p.Stage {
+	case StageConnect:
+		return fmt.Sprintf("asking %s for the chain id and nonce", p.Remote)
+	case StageBroadcast:
+		return fmt.Sprintf("broadcasting tx %s to %s", shortHash(p.Hash), p.Remote)
+	case StageMempool:
+		return fmt.Sprintf("tx %s is in the mempool", shortHash(p.Hash))
+	case StageBlock:
+		s := fmt.Sprintf("tx %s is in the mempool, waiting for the next block", shortHash(p.Hash))
+		if p.Height > 0 {
+			s = fmt.Sprintf("tx %s is in the mempool, waiting for block %d", shortHash(p.Hash), p.Height)
+		}
+		if p.Polling {
+			s += " (polling: no websocket)"
+		}
+		return s
+	case StageCommitted:
+		return fmt.Sprintf("tx %s committed in block %d", shortHash(p.Hash), p.Height)
+	}
+	return ""
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}
+
 // Broadcast sends txBytes with broadcast_tx_sync. A CheckTx refusal is a *TxError.
-// With wait, it then polls /tx until the transaction is in a block (bounded by ctx)
+// With wait, it then waits until the transaction is in a block (bounded by ctx)
 // and returns its height, result and events; a non-zero result code is a *TxError.
+// It waits on the node's websocket (a subscription to the tx's Tx event, made
+// before the tx is sent); when the websocket is unavailable or lost, it polls
+// tx_search for the tx's hash instead, backing off to every 2 s.
 func (c *Client) Broadcast(ctx context.Context, txBytes []byte, wait bool) (*BroadcastResult, error) {
+	return c.broadcast(ctx, txBytes, wait, nil)
+}
+
+func (c *Client) broadcast(ctx context.Context, txBytes []byte, wait bool, progress func(Progress)) (*BroadcastResult, error) {
+	hash := fmt.Sprintf("%X", tx.Hash(txBytes))
+	report := func(p Progress) {
+		if progress != nil {
+			p.Remote, p.Hash = c.remote, hash
+			progress(p)
+		}
+	}
+	var sub *txSub
+	if wait {
+		var err error
+		if sub, err = c.subscribeTx(ctx, hash); err != nil {
+			sub = nil // wait by polling
+		}
+		defer sub.close()
+	}
+	report(Progress{Stage: StageBroadcast})
 	res, err := c.rpc.broadcastTxSync(ctx, txBytes)
 	if err != nil {
 		return nil, fmt.Errorf("client: broadcast_tx_sync: %w", err)
 	}
-	hash := fmt.Sprintf("%X", tx.Hash(txBytes))
 	if got := res.Hash.String(); got != "" && got != hash {
 		return nil, fmt.Errorf("client: node reports tx hash %s, expected %s", got, hash)
 	}
@@ -68,34 +152,91 @@ func (c *Client) Broadcast(ctx context.Context, txBytes []byte, wait bool) (*Bro
 		return nil, &TxError{Code: res.Code, Codespace: res.Codespace, Log: res.Log, Hash: hash}
 	}
 	out := &BroadcastResult{Hash: hash}
+	report(Progress{Stage: StageMempool})
 	if !wait {
 		return out, nil
 	}
-	hashBytes := tx.Hash(txBytes)
-	tick := time.NewTicker(PollInterval)
-	defer tick.Stop()
-	for {
-		r, err := c.rpc.tx(ctx, hashBytes)
+	var next int64                                          // the block waited for, when known
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second) // only for the status line
+	if st, err := c.rpc.status(sctx); err == nil {
+		next = st.SyncInfo.LatestBlockHeight + 1
+	}
+	cancel()
+	report(Progress{Stage: StageBlock, Height: next, Polling: sub == nil})
+	var r *abci.TxResult
+	if sub != nil {
+		r, err = sub.wait(ctx, func(h int64) {
+			if h+1 > next {
+				next = h + 1
+				report(Progress{Stage: StageBlock, Height: next})
+			}
+		})
 		switch {
 		case err == nil:
-			out.Height, out.Code, out.Log, out.Events = r.Height, r.TxResult.Code, r.TxResult.Log, r.TxResult.Events
-			if r.TxResult.Code != 0 {
-				return out, &TxError{Code: r.TxResult.Code, Codespace: r.TxResult.Codespace, Log: r.TxResult.Log,
-					Hash: hash, Height: r.Height}
-			}
-			return out, nil
-		case strings.Contains(err.Error(), "not found"):
-			// not in a block yet
-		case strings.Contains(err.Error(), "indexing is disabled"):
-			return out, fmt.Errorf("client: cannot wait for tx %s: the node's tx indexer is disabled: %w", hash, err)
 		case ctx.Err() != nil:
-			return out, fmt.Errorf("client: waiting for tx %s: %w", hash, ctx.Err())
+			return out, c.notInBlock(hash, next, ctx.Err())
+		default: // the websocket is gone: poll
+			report(Progress{Stage: StageBlock, Height: next, Polling: true})
+		}
+	}
+	if r == nil {
+		if r, err = c.pollTx(ctx, hash); err != nil {
+			if ctx.Err() != nil {
+				return out, c.notInBlock(hash, next, ctx.Err())
+			}
+			return out, err
+		}
+	}
+	out.Height, out.Code, out.Log, out.Events = r.Height, r.Result.Code, r.Result.Log, r.Result.Events
+	report(Progress{Stage: StageCommitted, Height: r.Height})
+	if r.Result.Code != 0 {
+		return out, &TxError{Code: r.Result.Code, Codespace: r.Result.Codespace, Log: r.Result.Log,
+			Hash: hash, Height: r.Height}
+	}
+	return out, nil
+}
+
+// notInBlock is the error of a wait that ended (ctx) before the tx's block.
+func (c *Client) notInBlock(hash string, next int64, err error) error {
+	at := "the next block"
+	if next > 0 {
+		at = fmt.Sprintf("block %d", next)
+	}
+	return fmt.Errorf("client: tx %s is in the mempool of %s but was not in a block in time (waited for %s; it may still be committed, "+
+		"raise --timeout to wait longer): %w", hash, c.remote, at, err)
+}
+
+// pollTx polls tx_search for the tx with this hash until it is in a block or
+// ctx ends: every PollInterval at first, backing off to maxPollInterval. An
+// absent tx is an empty search result, not an error to recognise by its text.
+func (c *Client) pollTx(ctx context.Context, hash string) (*abci.TxResult, error) {
+	q := fmt.Sprintf("%s='%s'", cmttypes.TxHashKey, hash)
+	interval := PollInterval
+	for {
+		res, err := c.rpc.txSearch(ctx, q, 1, 1)
+		switch {
+		case err == nil && len(res.Txs) > 0:
+			t := res.Txs[0]
+			return &abci.TxResult{Height: t.Height, Index: t.Index, Tx: t.Tx, Result: t.TxResult}, nil
+		case err == nil:
+			// not in a block yet
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case strings.Contains(err.Error(), "indexing is disabled"):
+			return nil, fmt.Errorf("client: cannot wait for tx %s: the node's tx indexer is disabled: %w", hash, err)
+		default:
+			var u *UnreachableError
+			if errors.As(err, &u) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("client: waiting for tx %s: tx_search: %w", hash, err)
 		}
 		select {
 		case <-ctx.Done():
-			return out, fmt.Errorf("client: tx %s accepted but not yet in a block: %w", hash, ctx.Err())
-		case <-tick.C:
+			return nil, ctx.Err()
+		case <-time.After(interval):
 		}
+		interval = min(2*interval, maxPollInterval)
 	}
 }
 
@@ -120,6 +261,8 @@ type SendOpts struct {
 	Verifier *Verifier
 	// Wait for the tx's block (see Broadcast).
 	Wait bool
+	// Progress, if set, is told each step (for a status line on a terminal).
+	Progress func(Progress)
 }
 
 // SignAndBroadcast is Send with SendOpts{ChainID: chainID, Wait: wait}: the nonce
@@ -145,6 +288,9 @@ func (c *Client) Send(ctx context.Context, priv ed25519.PrivateKey, msg tx.Msg, 
 			return nil, fmt.Errorf("client: signing for chain %q with a verifier for chain %q (genesis)", chainID, v.ChainID())
 		}
 	}
+	if opts.Progress != nil {
+		opts.Progress(Progress{Stage: StageConnect, Remote: c.remote})
+	}
 	st, err := c.rpc.status(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("client: status: %w", err)
@@ -165,7 +311,7 @@ func (c *Client) Send(ctx context.Context, priv ed25519.PrivateKey, msg tx.Msg, 
 	if err != nil {
 		return nil, fmt.Errorf("client: sign: %w", err)
 	}
-	return c.Broadcast(ctx, txBytes, opts.Wait)
+	return c.broadcast(ctx, txBytes, opts.Wait, opts.Progress)
 }
 
 // Validator is one consensus validator as reported by /validators.

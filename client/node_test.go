@@ -282,7 +282,15 @@ func TestNodeVerifiedQueriesAndTampering(t *testing.T) {
 				return false
 			}
 			val, _ := base64.StdEncoding.DecodeString(r["value"].(string))
-			val = bytes.Replace(val, []byte("shipping"), []byte("shippinG"), 1)
+			// An event answer carries the record base64-encoded: change the
+			// event inside it.
+			var ans api.EventAnswer
+			if json.Unmarshal(val, &ans) == nil && ans.Record != nil {
+				ans.Record = bytes.Replace(ans.Record, []byte("shipping"), []byte("shippinG"), 1)
+				val, _ = json.Marshal(ans)
+			} else {
+				val = bytes.Replace(val, []byte("shipping"), []byte("shippinG"), 1)
+			}
 			r["value"] = base64.StdEncoding.EncodeToString(val)
 			return true
 		}},

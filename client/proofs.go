@@ -93,14 +93,14 @@ func proofsRoot(proofs []*ics23.CommitmentProof, expect []provenKV) ([]byte, err
 // one non-existence proof per gap, that each gap proof shows the neighbours the
 // gap names (api.CheckPageGapNeighbours). That the proofs verify under the
 // light-verified app hash is checked with the other proofs (checkProofs).
-func checkGaps(ops *cmtcrypto.ProofOps, nItems int, gaps []api.PageGap) error {
+func checkGaps(ops *cmtcrypto.ProofOps, nItems int, gaps []api.PageGap, nExtra int) error {
 	var have []cmtcrypto.ProofOp
 	if ops != nil {
 		have = ops.Ops
 	}
-	if len(have) != nItems+len(gaps) {
-		return fmt.Errorf("the page carries %d proofs, expected %d (%d items, %d gaps): its completeness is not proven",
-			len(have), nItems+len(gaps), nItems, len(gaps))
+	if len(have) != nItems+len(gaps)+nExtra {
+		return fmt.Errorf("the page carries %d proofs, expected %d (%d items, %d gaps, %d records): its completeness is not proven",
+			len(have), nItems+len(gaps)+nExtra, nItems, len(gaps), nExtra)
 	}
 	for j, g := range gaps {
 		op := have[nItems+j]

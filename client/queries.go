@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
@@ -20,6 +21,9 @@ import (
 
 // QueryOpts select the state height of a query and whether to verify it.
 type QueryOpts struct {
+	// SkipRecordTime leaves EventResult.RecordTime empty (no header fetch), for
+	// callers that only need to know whether an event exists.
+	SkipRecordTime bool
 	// Height of the state to read; 0 means the latest committed state.
 	Height int64
 	// Prove asks the node for proofs and verifies them with Verifier (required).
@@ -51,6 +55,12 @@ type EventResult struct {
 	Record api.EventRecord `json:"record"`
 	// Raw is the record exactly as stored (and proven).
 	Raw json.RawMessage `json:"-"`
+	// Declaration is set when the event was declared erroneous (EPCIS
+	// errorDeclaration): the original stays as recorded.
+	Declaration *api.Declaration `json:"declaration,omitempty"`
+	// RecordTime is when the event's block was committed (EPCIS recordTime),
+	// from header Record.Height+1; verified with Prove.
+	RecordTime RecordTime `json:"record_time"`
 	QueryInfo
 }
 
@@ -155,7 +165,7 @@ func (c *Client) run(ctx context.Context, path string, opts QueryOpts, expect ex
 			return nil, QueryInfo{}, err
 		}
 	}
-	res, err := c.query(ctx, path, opts.Height, opts.Prove)
+	res, err := c.queryCommitted(ctx, path, opts.Height, opts.Prove)
 	if err != nil {
 		return nil, QueryInfo{}, err
 	}
@@ -225,34 +235,69 @@ func notFound(path string, res *abci.ResponseQuery, info QueryInfo) error {
 	return qe
 }
 
-// Event looks up an event by id. A missing event is a *QueryError (IsNotFound);
-// with Prove its absence is verified first.
+// Event looks up an event by ledger id (CBV 2.0 hash id, any case, or its
+// hex) or by the eventID it was submitted with (api.LookupEvent). A missing
+// event is a *QueryError (IsNotFound); with Prove its absence is verified
+// first. A malformed ledger id is an *InvalidIDError.
 func (c *Client) Event(ctx context.Context, id string, opts QueryOpts) (*EventResult, error) {
-	if id == "" {
-		return nil, errors.New("client: empty event id")
+	look, err := api.LookupEvent(id)
+	if err != nil {
+		return nil, &InvalidIDError{ID: id, Err: err}
 	}
-	path := api.PathEvent + id
+	asked := look.ID
+	if asked == "" {
+		asked = look.Alias // the node takes the whole rest of the path, '?' and all
+	}
+	path := api.PathEvent + asked
+	var ans api.EventAnswer
 	var rec api.EventRecord
+	parse := func(res *abci.ResponseQuery) error {
+		if err := json.Unmarshal(res.Value, &ans); err != nil {
+			return fmt.Errorf("value is not an event answer: %v", err)
+		}
+		r, err := api.DecodeEventRecord(ans.Record)
+		if err != nil {
+			return fmt.Errorf("answer holds no event record: %v", err)
+		}
+		if look.ID != "" && r.ID != look.ID {
+			return fmt.Errorf("record is for event %q, asked for %q", r.ID, look.ID)
+		}
+		if ans.Declaration != nil {
+			var d api.Declaration
+			if err := json.Unmarshal(ans.Declaration, &d); err != nil || d.ID != r.ID {
+				return fmt.Errorf("declaration is not one of event %s (%v)", r.ID, err)
+			}
+		}
+		rec = r
+		return nil
+	}
 	res, info, err := c.run(ctx, path, opts, func(res *abci.ResponseQuery) ([]provenKV, error) {
-		idKey, _ := api.EventQueryKeys(id, 0)
+		var kvs []provenKV
 		if isNotFoundResponse(res) {
 			if len(res.Value) != 0 {
 				return nil, errors.New("not-found answer carries a value")
 			}
-			return []provenKV{{Key: idKey}}, nil
+			if look.Alias != "" {
+				return []provenKV{{Key: api.EventAliasKey(look.Alias)}}, nil
+			}
+			return []provenKV{{Key: api.EventIDKey(look.ID)}}, nil
 		}
-		r, err := api.DecodeEventRecord(res.Value)
-		if err != nil {
-			return nil, fmt.Errorf("value is not an event record: %v", err)
+		if err := parse(res); err != nil {
+			return nil, err
 		}
-		if r.ID != id {
-			return nil, fmt.Errorf("record is for event %q, asked for %q", r.ID, id)
+		if look.Alias != "" {
+			kvs = append(kvs, provenKV{Key: api.EventAliasKey(look.Alias), Value: []byte(rec.ID)})
 		}
-		_, logKey := api.EventQueryKeys(id, r.Seq)
+		idKey, logKey := api.EventQueryKeys(rec.ID, rec.Seq)
 		if !bytes.Equal(res.Key, logKey) {
-			return nil, fmt.Errorf("response key %X, expected the log key %X of seq %d", res.Key, logKey, r.Seq)
+			return nil, fmt.Errorf("response key %X, expected the log key %X of seq %d", res.Key, logKey, rec.Seq)
 		}
-		return []provenKV{{Key: idKey, Value: api.EncodeUint64(r.Seq)}, {Key: logKey, Value: res.Value}}, nil
+		var decl []byte
+		if ans.Declaration != nil {
+			decl = ans.Declaration
+		}
+		return append(kvs, provenKV{Key: idKey, Value: api.EncodeUint64(rec.Seq)}, provenKV{Key: logKey, Value: ans.Record},
+			provenKV{Key: api.DeclarationKey(rec.ID), Value: decl}), nil
 	})
 	if err != nil {
 		return nil, err
@@ -260,11 +305,34 @@ func (c *Client) Event(ctx context.Context, id string, opts QueryOpts) (*EventRe
 	if isNotFoundResponse(res) {
 		return nil, notFound(path, res, info)
 	}
-	if rec, err = api.DecodeEventRecord(res.Value); err != nil {
-		return nil, fmt.Errorf("client: event %s: record: %w", id, err)
+	if err := parse(res); err != nil {
+		return nil, fmt.Errorf("client: event %s: %w", id, err)
 	}
-	return &EventResult{Record: rec, Raw: bytes.Clone(res.Value), QueryInfo: info}, nil
+	out := &EventResult{Record: rec, Raw: bytes.Clone(ans.Record), QueryInfo: info}
+	if ans.Declaration != nil {
+		out.Declaration = new(api.Declaration)
+		_ = json.Unmarshal(ans.Declaration, out.Declaration) // checked by parse
+	}
+	if !opts.SkipRecordTime {
+		var v *Verifier
+		if opts.Prove {
+			v = opts.Verifier
+		}
+		if out.RecordTime, err = c.recordTime(ctx, rec.Height, v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
+
+// InvalidIDError is a malformed event id (a usage error, not "not found").
+type InvalidIDError struct {
+	ID  string
+	Err error
+}
+
+func (e *InvalidIDError) Error() string { return "event id " + strconv.Quote(e.ID) + ": " + e.Err.Error() }
+func (e *InvalidIDError) Unwrap() error { return e.Err }
 
 // Member looks up a member by address (hex). A missing member is a *QueryError
 // (IsNotFound); with Prove its absence is verified first.
@@ -319,7 +387,17 @@ const maxListPages = 100_000
 type listSpec struct {
 	path   string
 	prefix byte
-	what   string
+	// prefixBytes, when set, is the list's prefix instead of prefix (an index
+	// under one EPC or field value); query is added to every page's query.
+	prefixBytes []byte
+	query       url.Values
+	what        string
+	// value returns what the state holds under an item's key, when that is not
+	// the item's JSON itself (index entries hold an event id).
+	value func(raw json.RawMessage) ([]byte, error)
+	// extra returns further keys an item's proofs cover, after the page's gaps
+	// (the event record an index entry points at).
+	extra func(raw json.RawMessage) ([]provenKV, error)
 	// items decodes a page: its items as stored and the next cursor ("" when done).
 	items func(value []byte) ([]json.RawMessage, string, error)
 	// key returns the state key of an item, checking that it is the record stored
@@ -347,12 +425,18 @@ type listResult struct {
 func (c *Client) list(ctx context.Context, spec listSpec, opts QueryOpts) (*listResult, error) {
 	out := &listResult{items: []json.RawMessage{}}
 	prefix := []byte{spec.prefix}
+	if spec.prefixBytes != nil {
+		prefix = spec.prefixBytes
+	}
 	var cursor []byte
 	for page := 0; ; page++ {
 		if page >= maxListPages {
 			return nil, fmt.Errorf("client: %s: more than %d pages", spec.path, maxListPages)
 		}
 		q := url.Values{}
+		for k, vs := range spec.query {
+			q[k] = vs
+		}
 		if cursor != nil {
 			q.Set("cursor", hex.EncodeToString(cursor))
 		}
@@ -415,16 +499,32 @@ func (c *Client) list(ctx context.Context, spec listSpec, opts QueryOpts) (*list
 					return nil, fmt.Errorf("%s %d: key %x is not before the next cursor %x", spec.what, i, k, next)
 				}
 				keys[i] = k
-				kvs = append(kvs, provenKV{Key: k, Value: []byte(raw)})
+				v := []byte(raw)
+				if spec.value != nil {
+					if v, err = spec.value(raw); err != nil {
+						return nil, fmt.Errorf("%s %d: %v", spec.what, i, err)
+					}
+				}
+				kvs = append(kvs, provenKV{Key: k, Value: v})
+			}
+			var extras []provenKV
+			if spec.extra != nil {
+				for i, raw := range raws {
+					more, err := spec.extra(raw)
+					if err != nil {
+						return nil, fmt.Errorf("%s %d: %v", spec.what, i, err)
+					}
+					extras = append(extras, more...)
+				}
 			}
 			gaps := api.PageGaps(prefix, start, keys, next)
-			if err := checkGaps(res.ProofOps, len(raws), gaps); err != nil {
+			if err := checkGaps(res.ProofOps, len(raws), gaps, len(extras)); err != nil {
 				return nil, err
 			}
 			for _, g := range gaps {
 				kvs = append(kvs, provenKV{Key: g.Key})
 			}
-			return kvs, nil
+			return append(kvs, extras...), nil
 		}
 		res, info, err := c.run(ctx, path, opts, func(res *abci.ResponseQuery) ([]provenKV, error) { return parse(res, true) })
 		if err != nil {
@@ -614,4 +714,23 @@ func (c *Client) Params(ctx context.Context, opts QueryOpts) (*ParamsResult, err
 		return nil, fmt.Errorf("client: %w", err)
 	}
 	return &ParamsResult{Params: p, QueryInfo: info}, nil
+}
+
+// queryCommitted is query, except that an answer from a node whose app has not
+// committed its first block yet (not_found at height 0: CometBFT reports block
+// 1 a moment before the app's Commit returns) is asked again, until ctx ends.
+func (c *Client) queryCommitted(ctx context.Context, path string, height int64, prove bool) (*abci.ResponseQuery, error) {
+	tick := time.NewTicker(PollInterval)
+	defer tick.Stop()
+	for {
+		res, err := c.query(ctx, path, height, prove)
+		if err != nil || !isNotFoundResponse(res) || res.Height != 0 {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return res, nil
+		case <-tick.C:
+		}
+	}
 }

@@ -85,13 +85,20 @@ type resultBroadcastTx struct {
 	Hash      cmtbytes.HexBytes `json:"hash"`
 }
 
-// resultTx is /tx (without the proof, which the client never asks for).
+// resultTx is one transaction of /tx_search (without the proof, which the client
+// never asks for).
 type resultTx struct {
 	Hash     cmtbytes.HexBytes `json:"hash"`
 	Height   int64             `json:"height"`
 	Index    uint32            `json:"index"`
 	TxResult abci.ExecTxResult `json:"tx_result"`
 	Tx       cmttypes.Tx       `json:"tx"`
+}
+
+// resultTxSearch is /tx_search.
+type resultTxSearch struct {
+	Txs        []*resultTx `json:"txs"`
+	TotalCount int         `json:"total_count"`
 }
 
 // resultValidators is one page of /validators.
@@ -147,10 +154,12 @@ func (r *rpcClient) broadcastTxSync(ctx context.Context, tx []byte) (*resultBroa
 	return res, nil
 }
 
-// tx looks a transaction up by hash (without its Merkle proof).
-func (r *rpcClient) tx(ctx context.Context, hash []byte) (*resultTx, error) {
-	res := new(resultTx)
-	if err := r.call(ctx, "tx", map[string]any{"hash": hash, "prove": false}, res); err != nil {
+// txSearch runs tx_search for query (without proofs), page (1-based) of perPage
+// results, oldest first.
+func (r *rpcClient) txSearch(ctx context.Context, query string, page, perPage int) (*resultTxSearch, error) {
+	res := new(resultTxSearch)
+	params := map[string]any{"query": query, "prove": false, "page": page, "per_page": perPage, "order_by": "asc"}
+	if err := r.call(ctx, "tx_search", params, res); err != nil {
 		return nil, err
 	}
 	return res, nil

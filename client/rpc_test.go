@@ -110,7 +110,7 @@ func TestRPCRequestsMatchCometBFT(t *testing.T) {
 	ctx := context.Background()
 	txBytes := []byte("some tx bytes")
 	hash := tx.Hash(txBytes)
-	h, page, perPage := int64(5), 2, 100
+	h, page, perPage, one := int64(5), 2, 100, 1
 	pairs := []struct {
 		name         string
 		ours, theirs func() error
@@ -129,8 +129,11 @@ func TestRPCRequestsMatchCometBFT(t *testing.T) {
 			}},
 		{"broadcast_tx_sync", func() error { _, err := ours.broadcastTxSync(ctx, txBytes); return err },
 			func() error { _, err := theirs.BroadcastTxSync(ctx, txBytes); return err }},
-		{"tx", func() error { _, err := ours.tx(ctx, hash); return err },
-			func() error { _, err := theirs.Tx(ctx, hash, false); return err }},
+		{"tx_search", func() error { _, err := ours.txSearch(ctx, fmt.Sprintf("tx.hash='%X'", hash), 1, 1); return err },
+			func() error {
+				_, err := theirs.TxSearch(ctx, fmt.Sprintf("tx.hash='%X'", hash), false, &one, &one, "asc")
+				return err
+			}},
 		{"validators", func() error { _, err := ours.validators(ctx, h, page, perPage); return err },
 			func() error { _, err := theirs.Validators(ctx, &h, &page, &perPage); return err }},
 		{"commit", func() error { _, err := ours.commit(ctx, h); return err },
@@ -192,8 +195,8 @@ func TestRPCResultsDecode(t *testing.T) {
 		},
 		"abci_query":        &ctypes.ResultABCIQuery{Response: query},
 		"broadcast_tx_sync": &ctypes.ResultBroadcastTx{Code: 7, Log: "refused", Codespace: "poaledger", Hash: tx.Hash(txBytes), Data: []byte{9}},
-		"tx": &ctypes.ResultTx{Hash: tx.Hash(txBytes), Height: 41, Index: 2, Tx: txBytes,
-			TxResult: abci.ExecTxResult{Code: 0, Log: "ok", Events: events, GasUsed: 5}},
+		"tx_search": &ctypes.ResultTxSearch{TotalCount: 1, Txs: []*ctypes.ResultTx{{Hash: tx.Hash(txBytes), Height: 41, Index: 2, Tx: txBytes,
+			TxResult: abci.ExecTxResult{Code: 0, Log: "ok", Events: events, GasUsed: 5}}}},
 		"validators": &ctypes.ResultValidators{BlockHeight: 42, Validators: vals.Validators, Count: 3, Total: 3},
 		"commit":     &ctypes.ResultCommit{SignedHeader: sh, CanonicalCommit: true},
 	}
@@ -238,13 +241,17 @@ func TestRPCResultsDecode(t *testing.T) {
 		t.Fatalf("broadcast_tx_sync: %+v", b)
 	}
 
-	tr, err := r.tx(ctx, tx.Hash(txBytes))
+	ts, err := r.txSearch(ctx, "tx.hash='AB'", 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ts.TotalCount != 1 || len(ts.Txs) != 1 {
+		t.Fatalf("tx_search: %+v", ts)
+	}
+	tr := ts.Txs[0]
 	if tr.Height != 41 || tr.Index != 2 || !bytes.Equal(tr.Tx, txBytes) || !bytes.Equal(tr.Hash, tx.Hash(txBytes)) ||
-		!reflect.DeepEqual(tr.TxResult, results["tx"].(*ctypes.ResultTx).TxResult) {
-		t.Fatalf("tx: %+v", tr)
+		!reflect.DeepEqual(tr.TxResult, results["tx_search"].(*ctypes.ResultTxSearch).Txs[0].TxResult) {
+		t.Fatalf("tx_search: %+v", tr)
 	}
 
 	vr, err := r.validators(ctx, 42, 1, 100)
@@ -309,8 +316,8 @@ func TestBroadcast(t *testing.T) {
 	txBytes := []byte("a signed tx")
 	hash := tx.Hash(txBytes)
 	events := []abci.Event{{Type: "poaledger.event", Attributes: []abci.EventAttribute{{Key: "id", Value: "e1", Index: true}}}}
-	// node answers broadcast_tx_sync with check, and /tx with lookups in turn (the
-	// last one repeated).
+	// node answers broadcast_tx_sync with check, and tx_search with lookups in turn
+	// (the last one repeated). It has no websocket, so a wait polls tx_search.
 	node := func(check *ctypes.ResultBroadcastTx, lookups ...func() (any, error)) func(string, map[string]json.RawMessage) (any, error) {
 		var mu sync.Mutex
 		n := 0
@@ -318,7 +325,7 @@ func TestBroadcast(t *testing.T) {
 			switch method {
 			case "broadcast_tx_sync":
 				return check, nil
-			case "tx":
+			case "tx_search":
 				mu.Lock()
 				defer mu.Unlock()
 				i := min(n, len(lookups)-1)
@@ -329,11 +336,11 @@ func TestBroadcast(t *testing.T) {
 		}
 	}
 	accepted := &ctypes.ResultBroadcastTx{Hash: hash}
-	notFound := func() (any, error) { return nil, fmt.Errorf("tx (%X) not found", hash) }
+	notFound := func() (any, error) { return &ctypes.ResultTxSearch{Txs: []*ctypes.ResultTx{}}, nil }
 	inBlock := func(code uint32) func() (any, error) {
 		return func() (any, error) {
-			return &ctypes.ResultTx{Hash: hash, Height: 9, Tx: txBytes,
-				TxResult: abci.ExecTxResult{Code: code, Codespace: "poaledger", Log: "the log", Events: events}}, nil
+			return &ctypes.ResultTxSearch{TotalCount: 1, Txs: []*ctypes.ResultTx{{Hash: hash, Height: 9, Tx: txBytes,
+				TxResult: abci.ExecTxResult{Code: code, Codespace: "poaledger", Log: "the log", Events: events}}}}, nil
 		}
 	}
 	ctx := context.Background()
@@ -345,14 +352,14 @@ func TestBroadcast(t *testing.T) {
 			t.Fatal(err)
 		}
 		if res.Hash != fmt.Sprintf("%X", hash) || res.Height != 9 || res.Code != 0 || res.Log != "the log" ||
-			!reflect.DeepEqual(res.Events, events) || f.count("tx") != 3 {
-			t.Fatalf("result %+v after %d lookups", res, f.count("tx"))
+			!reflect.DeepEqual(res.Events, events) || f.count("tx_search") != 3 {
+			t.Fatalf("result %+v after %d lookups", res, f.count("tx_search"))
 		}
 	})
 	t.Run("no wait", func(t *testing.T) {
 		f, srv := newFakeRPC(t, node(accepted, inBlock(0)))
 		res, err := mustClient(t, srv.URL).Broadcast(ctx, txBytes, false)
-		if err != nil || res.Height != 0 || res.Hash != fmt.Sprintf("%X", hash) || f.count("tx") != 0 {
+		if err != nil || res.Height != 0 || res.Hash != fmt.Sprintf("%X", hash) || f.count("tx_search") != 0 {
 			t.Fatalf("%+v %v", res, err)
 		}
 	})
@@ -381,7 +388,7 @@ func TestBroadcast(t *testing.T) {
 	})
 	t.Run("never in a block", func(t *testing.T) {
 		_, srv := newFakeRPC(t, node(accepted, notFound))
-		cctx, cancel := context.WithTimeout(ctx, 3*PollInterval)
+		cctx, cancel := context.WithTimeout(ctx, 4*PollInterval)
 		defer cancel()
 		_, err := mustClient(t, srv.URL).Broadcast(cctx, txBytes, true)
 		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), fmt.Sprintf("%X", hash)) {

@@ -59,10 +59,12 @@ const (
 )
 
 // EventAnswer is the value of an /event/<id> query: the record and, when the
-// event was declared erroneous, the declaration (EPCIS errorDeclaration).
+// event was declared erroneous, the declaration (EPCIS errorDeclaration), each
+// exactly as stored and proven (base64 in JSON: re-encoding JSON would change
+// the bytes the proofs cover).
 type EventAnswer struct {
-	Record      json.RawMessage `json:"record"`
-	Declaration json.RawMessage `json:"declaration,omitempty"`
+	Record      []byte `json:"record"`
+	Declaration []byte `json:"declaration,omitempty"`
 }
 
 // Declaration is an EPCIS error declaration recorded beside the event it
@@ -87,11 +89,12 @@ type EventPage struct {
 	Next string `json:"next,omitempty"`
 }
 
-// EventEntry is one index entry: its key and the event record it points at.
+// EventEntry is one index entry: its key and the event record it points at
+// (exactly as stored and proven; base64 in JSON).
 type EventEntry struct {
-	Key    string          `json:"key"` // hex index key
-	ID     string          `json:"id"`  // the entry's value
-	Record json.RawMessage `json:"record"`
+	Key    string `json:"key"` // hex index key
+	ID     string `json:"id"`  // the entry's value
+	Record []byte `json:"record"`
 }
 
 // FieldValue is one indexed value of an event.

@@ -28,8 +28,9 @@ func run(args []string) int {
 	}
 	var ue *usageError
 	var unreachable *client.UnreachableError
+	var badID *client.InvalidIDError
 	switch {
-	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command "):
+	case errors.As(err, &ue), errors.As(err, &badID), strings.HasPrefix(err.Error(), "unknown command "):
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		return 2
 	case errors.As(err, &unreachable):

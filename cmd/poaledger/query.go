@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/client"
 )
 
@@ -56,13 +60,6 @@ func (g *globals) queryOpts(f *queryFlags) (*client.Client, client.QueryOpts, er
 	return c, o, nil
 }
 
-func verifiedLine(w io.Writer, info client.QueryInfo) {
-	fmt.Fprintf(w, "state:    height %d\n", info.Height)
-	if info.Verified {
-		fmt.Fprintf(w, "verified: true (proof against header %d)\n", info.ProofHeight)
-	}
-}
-
 // notFoundOut is the JSON form of a not-found answer (the command still exits 1).
 type notFoundOut struct {
 	NotFound    bool   `json:"not_found"`
@@ -70,15 +67,6 @@ type notFoundOut struct {
 	Height      int64  `json:"height"`
 	Verified    bool   `json:"verified"`
 	ProofHeight int64  `json:"proof_height,omitempty"`
-}
-
-// completeLine says whether a list is proven to hold every item of its kind.
-func completeLine(w io.Writer, complete bool, what string) {
-	if complete {
-		fmt.Fprintf(w, "complete: true (proven: no other %s exists at this height)\n", what)
-	} else {
-		fmt.Fprintf(w, "complete: NOT PROVEN (without --prove nothing is verified; other %ss may exist)\n", what)
-	}
 }
 
 // provenQuery builds a query subcommand with --height/--prove/--genesis/--timeout:
@@ -137,77 +125,43 @@ verification exits non-zero and says what failed.`,
 		func(ctx context.Context, c *client.Client, args []string, o client.QueryOpts) (*client.EventResult, error) {
 			return c.Event(ctx, args[0], o)
 		},
-		func(w io.Writer, res *client.EventResult) {
-			r := res.Record
-			fmt.Fprintf(w, "id:        %s\nseq:       %d\nsubmitter: %s\nheight:    %d (tx %s, index %d/%d)\ntime:      %s\nevent:     %s\n",
-				r.ID, r.Seq, r.Submitter, r.Height, r.TxHash, r.TxIndex, r.EventIndex, r.BlockTime, strings.TrimSpace(string(r.Event)))
-			verifiedLine(w, res.QueryInfo)
-		})
+		eventText)
 	member := provenQuery(g, "member ADDRESS", "Show a member account",
 		"  poaledger query member EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496 --prove", "ADDRESS",
 		func(ctx context.Context, c *client.Client, args []string, o client.QueryOpts) (*client.MemberResult, error) {
 			return c.Member(ctx, args[0], o)
 		},
-		func(w io.Writer, res *client.MemberResult) {
-			m := res.Member
-			fmt.Fprintf(w, "address:      %s\nname:         %s\norganisation: %s\nroles:        %s\nstatus:       %s (since %d, updated %d)\n",
-				m.Address, m.Name, m.Organisation, strings.Join(m.Roles, ","), m.Status, m.SinceHeight, m.UpdatedHeight)
-			verifiedLine(w, res.QueryInfo)
-		})
+		memberText)
 	members := provenQuery(g, "members", "List every member account",
 		"  poaledger query members --prove --output json", "",
 		func(ctx context.Context, c *client.Client, _ []string, o client.QueryOpts) (*client.MembersResult, error) {
 			return c.Members(ctx, o)
 		},
-		func(w io.Writer, res *client.MembersResult) {
-			for _, m := range res.Members {
-				fmt.Fprintf(w, "%s %-8s %-20s %s\n", m.Address, m.Status, strings.Join(m.Roles, ","), m.Name)
-			}
-			verifiedLine(w, res.QueryInfo)
-			completeLine(w, res.Complete, "member")
-		})
+		membersText)
 	validators := provenQuery(g, "validators", "List the validators the ledger records",
 		"  poaledger query validators --prove", "",
 		func(ctx context.Context, c *client.Client, _ []string, o client.QueryOpts) (*client.ValidatorsResult, error) {
 			return c.Validators(ctx, o)
 		},
-		func(w io.Writer, res *client.ValidatorsResult) {
-			for _, v := range res.Validators {
-				fmt.Fprintf(w, "%s power %d %s\n", v.Address, v.Power, v.Name)
-			}
-			verifiedLine(w, res.QueryInfo)
-			completeLine(w, res.Complete, "validator")
-		})
+		validatorsText)
 	misbehaviour := provenQuery(g, "misbehaviour", "List the misbehaviour (evidence) the ledger records",
 		"  poaledger query misbehaviour --prove -o json", "",
 		func(ctx context.Context, c *client.Client, _ []string, o client.QueryOpts) (*client.MisbehaviourResult, error) {
 			return c.Misbehaviour(ctx, o)
 		},
-		func(w io.Writer, res *client.MisbehaviourResult) {
-			for _, m := range res.Misbehaviour {
-				fmt.Fprintf(w, "%s validator %s power %d at height %d (reported at %d)\n", m.Type, m.Validator, m.Power, m.Height, m.ReportedAt)
-			}
-			verifiedLine(w, res.QueryInfo)
-			completeLine(w, res.Complete, "misbehaviour record")
-		})
+		misbehaviourText)
 	nonce := provenQuery(g, "nonce ADDRESS", "Show a member's next nonce",
 		"  poaledger query nonce EBF19B2FEDB46301AFEEB2BFF463D3739DB5F496", "ADDRESS",
 		func(ctx context.Context, c *client.Client, args []string, o client.QueryOpts) (*client.NonceResult, error) {
 			return c.Nonce(ctx, args[0], o)
 		},
-		func(w io.Writer, res *client.NonceResult) {
-			fmt.Fprintf(w, "address:  %s\nnonce:    %d\n", res.Address, res.Nonce)
-			verifiedLine(w, res.QueryInfo)
-		})
+		nonceText)
 	params := provenQuery(g, "params", "Show the chain parameters",
 		"  poaledger query params --prove", "",
 		func(ctx context.Context, c *client.Client, _ []string, o client.QueryOpts) (*client.ParamsResult, error) {
 			return c.Params(ctx, o)
 		},
-		func(w io.Writer, res *client.ParamsResult) {
-			fmt.Fprintf(w, "max_events_per_tx: %d\nmax_event_bytes:   %d\n", res.Params.MaxEventsPerTx, res.Params.MaxEventBytes)
-			verifiedLine(w, res.QueryInfo)
-		})
+		paramsText)
 
 	var sf queryFlags
 	status := &cobra.Command{
@@ -226,18 +180,116 @@ verification exits non-zero and says what failed.`,
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), st, func(w io.Writer) {
-				fmt.Fprintf(w, "chain id:    %s\nheight:      %d\napp hash:    %s\nblock time:  %s\ncatching up: %t\nnode:        %s (%s)\nvalidators:\n",
-					st.ChainID, st.Height, st.AppHash, st.LatestBlockTime.UTC().Format(time.RFC3339), st.CatchingUp, st.Moniker, st.NodeID)
-				for _, v := range st.Validators {
-					fmt.Fprintf(w, "  %s power %d\n", v.Address, v.Power)
-				}
-			})
+			return g.print(cmd.OutOrStdout(), st, func(w io.Writer) { statusText(w, st) })
 		},
 	}
 	status.Flags().DurationVar(&sf.timeout, "timeout", 30*time.Second, "how long to wait for the node")
 
 	cmd.AddCommand(event, member, members, validators, misbehaviour, nonce, params, status)
 	cmd.AddCommand(govQueryCmds(g)...)
+	cmd.AddCommand(epcisQueryCmds(g)...)
 	return cmd
+}
+
+// The text form of each query's answer (golden files: testdata/golden/query_*.txt).
+
+func eventText(w io.Writer, res *client.EventResult) {
+	r := res.Record
+	f := &fields{}
+	f.add("id", "%s", r.ID).
+		add("seq", "%d", r.Seq).
+		add("submitter", "%s", r.Submitter).
+		add("height", "%d", r.Height).
+		add("tx_hash", "%s", r.TxHash).
+		add("tx_index", "%d (the tx's position in block %d)", r.TxIndex, r.Height).
+		add("event_index", "%d (the event's position in the tx)", r.EventIndex)
+	if rt := res.RecordTime; !rt.Time.IsZero() {
+		how := "unverified"
+		if rt.Verified {
+			how = "verified"
+		}
+		f.add("recorded", "%s (commit time of block %d, from header %d, %s)", rt.Time.Format(time.RFC3339Nano), r.Height, rt.Header, how)
+	}
+	f.stateRows(res.QueryInfo).write(w)
+	fmt.Fprintf(w, "event:\n%s\n", indentBlock(indentJSON(r.Event)))
+}
+
+func memberText(w io.Writer, res *client.MemberResult) {
+	m := res.Member
+	f := &fields{}
+	f.add("address", "%s", m.Address).
+		add("name", "%s", orDash(m.Name)).
+		add("organisation", "%s", orDash(m.Organisation)).
+		add("roles", "%s", orDash(strings.Join(m.Roles, ","))).
+		add("status", "%s (since height %d, updated at height %d)", m.Status, m.SinceHeight, m.UpdatedHeight).
+		add("pubkey", "%s", base64.StdEncoding.EncodeToString(m.PubKey))
+	f.stateRows(res.QueryInfo).write(w)
+}
+
+// membersTable is the table of query members and query authorities.
+func membersTable(w io.Writer, members []api.Member) {
+	rows := make([][]string, 0, len(members))
+	for _, m := range members {
+		rows = append(rows, []string{m.Address, orDash(m.Name), orDash(m.Organisation), orDash(strings.Join(m.Roles, ",")),
+			m.Status, strconv.FormatInt(m.SinceHeight, 10)})
+	}
+	table(w, []string{"ADDRESS", "NAME", "ORGANISATION", "ROLES", "STATUS", "SINCE"}, rows)
+}
+
+func membersText(w io.Writer, res *client.MembersResult) {
+	membersTable(w, res.Members)
+	(&fields{}).stateRows(res.QueryInfo).completeRow(res.Complete, "member", "members").write(w)
+}
+
+func validatorsText(w io.Writer, res *client.ValidatorsResult) {
+	rows := make([][]string, 0, len(res.Validators))
+	for _, v := range res.Validators {
+		rows = append(rows, []string{v.Address, strconv.FormatInt(v.Power, 10), orDash(v.Name), orDash(v.Operator)})
+	}
+	table(w, []string{"ADDRESS", "POWER", "NAME", "OPERATOR"}, rows)
+	(&fields{}).stateRows(res.QueryInfo).completeRow(res.Complete, "validator", "validators").write(w)
+}
+
+func misbehaviourText(w io.Writer, res *client.MisbehaviourResult) {
+	rows := make([][]string, 0, len(res.Misbehaviour))
+	for _, m := range res.Misbehaviour {
+		rows = append(rows, []string{m.Type, m.Validator, strconv.FormatInt(m.Power, 10), strconv.FormatInt(m.Height, 10),
+			strconv.FormatInt(m.ReportedAt, 10), orDash(m.Time)})
+	}
+	table(w, []string{"TYPE", "VALIDATOR", "POWER", "HEIGHT", "REPORTED AT", "TIME"}, rows)
+	(&fields{}).stateRows(res.QueryInfo).completeRow(res.Complete, "misbehaviour record", "misbehaviour records").write(w)
+}
+
+func nonceText(w io.Writer, res *client.NonceResult) {
+	f := &fields{}
+	f.add("address", "%s", res.Address).add("nonce", "%d", res.Nonce)
+	f.stateRows(res.QueryInfo).write(w)
+}
+
+// paramsText prints every chain parameter, by its name in `tx propose set-param`.
+func paramsText(w io.Writer, res *client.ParamsResult) {
+	var values map[string]uint64
+	_ = json.Unmarshal(res.Params.Encode(), &values)
+	f := &fields{}
+	for _, name := range api.ParamNames() {
+		f.add(name, "%d", values[name])
+	}
+	f.stateRows(res.QueryInfo).write(w)
+}
+
+func statusText(w io.Writer, st *client.Status) {
+	f := &fields{}
+	f.add("chain id", "%s", st.ChainID).
+		add("height", "%d", st.Height).
+		add("app hash", "%s", st.AppHash).
+		add("block time", "%s", st.LatestBlockTime.UTC().Format(time.RFC3339)).
+		add("catching up", "%t", st.CatchingUp).
+		add("node", "%s (%s)", st.Moniker, st.NodeID).
+		add("verified", "%s", "no (unproven: the node's own report; `query validators --prove` verifies the set)")
+	f.write(w)
+	rows := make([][]string, 0, len(st.Validators))
+	for _, v := range st.Validators {
+		rows = append(rows, []string{v.Address, strconv.FormatInt(v.Power, 10)})
+	}
+	table(w, []string{"VALIDATOR", "POWER"}, rows)
 }
