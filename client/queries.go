@@ -331,7 +331,9 @@ type InvalidIDError struct {
 	Err error
 }
 
-func (e *InvalidIDError) Error() string { return "event id " + strconv.Quote(e.ID) + ": " + e.Err.Error() }
+func (e *InvalidIDError) Error() string {
+	return "event id " + strconv.Quote(e.ID) + ": " + e.Err.Error()
+}
 func (e *InvalidIDError) Unwrap() error { return e.Err }
 
 // Member looks up a member by address (hex). A missing member is a *QueryError
