@@ -20,9 +20,10 @@ type preparedEvent struct {
 	ev     epcis.Event
 	epcs   []string         // canonical EPCs, each once (history index)
 	fields []api.FieldValue // indexed field values (events index)
-	// declares is set in Check: the event repeats a recorded one with an
-	// errorDeclaration, so only the declaration is written.
-	declares bool
+	// declares is set in Check to the id of the recorded event that this
+	// event's errorDeclaration declares erroneous (found by the submitted
+	// eventID, or by the CBV id); only the declaration is written then.
+	declares string
 }
 
 // recordEvents records EPCIS events: each parsed once (full EPCIS 2.0 / CBV 2.0
@@ -93,7 +94,7 @@ var recordEvents = handler[*tx.RecordEvents, []*preparedEvent]{
 				{Key: api.AttrID, Value: ev.ID, Index: true},
 				{Key: api.AttrSubmitter, Value: submitter, Index: true},
 			}
-			if !p.declares {
+			if p.declares == "" {
 				seq := b.nextSeq
 				b.nextSeq++
 				if err := writeEvent(b, p, seq, api.EventMeta{
@@ -105,12 +106,17 @@ var recordEvents = handler[*tx.RecordEvents, []*preparedEvent]{
 				out = append(out, abci.Event{Type: api.EventTypeEvent, Attributes: attrs})
 			}
 			if d := ev.ErrorDeclaration; d != nil {
-				rec, err := json.Marshal(api.Declaration{ID: ev.ID, DeclarationTime: d.DeclarationTime, Reason: d.Reason,
+				target := p.declares
+				if target == "" {
+					target = ev.ID
+				}
+				attrs[0].Value = target
+				rec, err := json.Marshal(api.Declaration{ID: target, DeclarationTime: d.DeclarationTime, Reason: d.Reason,
 					CorrectiveEventIDs: d.CorrectiveEventIDs, Submitter: submitter, Height: b.height, TxHash: txHash, Event: ev.Raw})
 				if err != nil {
 					return nil, err
 				}
-				if err := b.store.SetOnce(api.DeclarationKey(ev.ID), rec); err != nil {
+				if err := b.store.SetOnce(api.DeclarationKey(target), rec); err != nil {
 					return nil, err
 				}
 				out = append(out, abci.Event{Type: api.EventTypeDeclaration, Attributes: attrs})
@@ -124,36 +130,49 @@ var recordEvents = handler[*tx.RecordEvents, []*preparedEvent]{
 
 // checkEvent decides whether event i may be recorded: a new event whose
 // submitted eventID (if any) names no other event, or the error declaration of
-// a recorded event not declared before.
+// a recorded event not declared before. Per EPCIS, a correction repeats the
+// erroneous event (same eventID) with an errorDeclaration added: the recorded
+// event it names is found by that eventID, or by the CBV id when the event has
+// none; a declaration naming no recorded event is recorded as a new event
+// (declared erroneous from the start).
 func checkEvent(v ledger.View, i int, p *preparedEvent) *txError {
 	ev := p.ev
-	recorded, err := v.Has(api.EventIDKey(ev.ID))
-	if err != nil {
-		return refuse(api.CodeInternal, "read event id: "+err.Error())
-	}
-	p.declares = false
-	if recorded {
-		if ev.ErrorDeclaration == nil {
-			return refuse(api.CodeDuplicate, fmt.Sprintf("event %d (id %s) is already recorded", i, ev.ID))
-		}
-		declared, err := v.Has(api.DeclarationKey(ev.ID))
-		if err != nil {
-			return refuse(api.CodeInternal, "read declaration: "+err.Error())
-		}
-		if declared {
-			return refuse(api.CodeDuplicate, fmt.Sprintf("event %d (id %s) is already declared erroneous", i, ev.ID))
-		}
-		p.declares = true
-		return nil
-	}
+	p.declares = ""
+	var aliased string
 	if ev.EventID != "" {
 		other, err := v.Get(api.EventAliasKey(ev.EventID))
 		if err != nil {
 			return refuse(api.CodeInternal, "read eventID: "+err.Error())
 		}
-		if other != nil && string(other) != ev.ID {
-			return refuse(api.CodeDuplicate, fmt.Sprintf("event %d: eventID %q already names event %s (a different event)", i, ev.EventID, other))
+		aliased = string(other)
+	}
+	recorded, err := v.Has(api.EventIDKey(ev.ID))
+	if err != nil {
+		return refuse(api.CodeInternal, "read event id: "+err.Error())
+	}
+	if ev.ErrorDeclaration != nil {
+		target := aliased
+		if target == "" && recorded {
+			target = ev.ID
 		}
+		if target == "" {
+			return nil // new, declared erroneous from the start
+		}
+		declared, err := v.Has(api.DeclarationKey(target))
+		if err != nil {
+			return refuse(api.CodeInternal, "read declaration: "+err.Error())
+		}
+		if declared {
+			return refuse(api.CodeDuplicate, fmt.Sprintf("event %d: event %s is already declared erroneous", i, target))
+		}
+		p.declares = target
+		return nil
+	}
+	switch {
+	case recorded:
+		return refuse(api.CodeDuplicate, fmt.Sprintf("event %d (id %s) is already recorded", i, ev.ID))
+	case aliased != "" && aliased != ev.ID:
+		return refuse(api.CodeDuplicate, fmt.Sprintf("event %d: eventID %q already names event %s (a different event)", i, ev.EventID, aliased))
 	}
 	return nil
 }

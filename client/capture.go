@@ -114,9 +114,18 @@ func EventIDs(events []epcis.Event) []string {
 func (c *Client) DropRecorded(ctx context.Context, events []epcis.Event, opts QueryOpts) (keep, skipped []epcis.Event, err error) {
 	opts.SkipRecordTime = true // existence is the question
 	for _, ev := range events {
-		res, err := c.Event(ctx, ev.ID, opts)
+		// A correction (errorDeclaration) is recorded once its declaration is:
+		// it names the erroneous event by eventID (or, without one, by its id).
+		lookup := ev.ID
+		if ev.ErrorDeclaration != nil && ev.EventID != "" {
+			lookup = ev.EventID
+		}
+		res, err := c.Event(ctx, lookup, opts)
 		var info QueryInfo
 		switch {
+		case err == nil && ev.ErrorDeclaration != nil && res.Declaration == nil:
+			keep = append(keep, ev)
+			info = res.QueryInfo
 		case err == nil:
 			skipped = append(skipped, ev)
 			info = res.QueryInfo
@@ -137,6 +146,23 @@ func (c *Client) DropRecorded(ctx context.Context, events []epcis.Event, opts Qu
 		}
 	}
 	return keep, skipped, nil
+}
+
+// DeclaredIDs picks the ids of the recorded events a committed RecordEvents tx
+// declared erroneous (api.EventTypeDeclaration), in order.
+func DeclaredIDs(events []abci.Event) []string {
+	var ids []string
+	for _, ev := range events {
+		if ev.Type != api.EventTypeDeclaration {
+			continue
+		}
+		for _, a := range ev.Attributes {
+			if a.Key == api.AttrID {
+				ids = append(ids, a.Value)
+			}
+		}
+	}
+	return ids
 }
 
 // RecordedIDs picks the ids of the events a committed RecordEvents tx recorded

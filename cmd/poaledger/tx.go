@@ -39,6 +39,9 @@ type txOut struct {
 	Code     uint32   `json:"code"`
 	Log      string   `json:"log,omitempty"`
 	EventIDs []string `json:"event_ids,omitempty"`
+	// Declared lists the recorded events this tx declared erroneous (EPCIS
+	// errorDeclaration; --wait only).
+	Declared []string `json:"declared,omitempty"`
 	Address  string   `json:"address,omitempty"`
 	// Skipped lists ids left out by --skip-existing because they are recorded.
 	Skipped []string `json:"skipped,omitempty"`
@@ -72,14 +75,19 @@ func (g *globals) sendThen(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 	defer cancel()
-	res, err := c.Send(ctx, key.PrivKey, msg, client.SendOpts{ChainID: f.chainID, Verifier: v, Wait: f.wait})
+	line := g.newWaitLine(cmd) // on a terminal: what the command waits for
+	res, err := c.Send(ctx, key.PrivKey, msg, client.SendOpts{ChainID: f.chainID, Verifier: v, Wait: f.wait, Progress: line.progress()})
+	line.done()
 	if err != nil {
 		return err
 	}
 	out.TxHash, out.Height, out.Code, out.Log = res.Hash, res.Height, res.Code, res.Log
 	if f.wait {
-		if ids := client.RecordedIDs(res.Events); len(ids) > 0 {
-			out.EventIDs = ids
+		if _, ok := msg.(*tx.RecordEvents); ok {
+			// What the block did: new records, and error declarations stored
+			// beside recorded events.
+			out.EventIDs = client.RecordedIDs(res.Events)
+			out.Declared = client.DeclaredIDs(res.Events)
 		}
 		if after != nil {
 			if err := after(ctx, c, res, &out); err != nil {
@@ -87,29 +95,34 @@ func (g *globals) sendThen(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut
 			}
 		}
 	}
-	return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
-		fmt.Fprintf(w, "tx_hash: %s\n", out.TxHash)
-		if f.wait {
-			fmt.Fprintf(w, "height:  %d\n", out.Height)
-		} else {
-			fmt.Fprintln(w, "status:  accepted into the mempool (use --wait to wait for the block)")
-		}
-		if out.Address != "" {
-			fmt.Fprintf(w, "member:  %s\n", out.Address)
-		}
-		for _, id := range out.EventIDs {
-			fmt.Fprintf(w, "event:   %s\n", id)
-		}
-		for _, id := range out.Skipped {
-			fmt.Fprintf(w, "skipped: %s (already recorded, verified)\n", id)
-		}
-		if p := out.Proposal; p != nil {
-			fmt.Fprintf(w, "proposal: %d (%s) %s\n", p.ID, p.Kind, p.Status)
-			if p.Note != "" {
-				fmt.Fprintf(w, "note:    %s\n", p.Note)
-			}
-		}
-	})
+	return g.print(cmd.OutOrStdout(), out, func(w io.Writer) { txText(w, out, f.wait) })
+}
+
+// txText is the text form of a tx command's result (golden: testdata/golden/tx_*.txt).
+func txText(w io.Writer, out txOut, waited bool) {
+	f := &fields{}
+	f.add("tx_hash", "%s", out.TxHash)
+	if waited {
+		f.add("height", "%d", out.Height)
+		f.add("status", "committed in block %d", out.Height)
+	} else {
+		f.add("status", "%s", "accepted into the mempool (use --wait to wait for the block)")
+	}
+	f.addIf("member", out.Address)
+	for _, id := range out.EventIDs {
+		f.add("event", "%s", id)
+	}
+	for _, id := range out.Declared {
+		f.add("declared", "%s (erroneous: declaration stored beside it)", id)
+	}
+	for _, id := range out.Skipped {
+		f.add("skipped", "%s (already recorded, verified)", id)
+	}
+	if p := out.Proposal; p != nil {
+		f.add("proposal", "%d (%s) %s", p.ID, p.Kind, p.Status)
+		f.addIf("note", p.Note)
+	}
+	f.write(w)
 }
 
 // txVerifier returns the verifier that proves a tx command's reads (the nonce, and
