@@ -2,12 +2,16 @@ package node
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -18,6 +22,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/poaledger/poaledger/app"
+	"github.com/poaledger/poaledger/app/api"
 	"github.com/poaledger/poaledger/app/tx"
 	"github.com/poaledger/poaledger/config"
 	"github.com/poaledger/poaledger/consensus"
@@ -205,17 +210,8 @@ func InitHome(o InitOptions) (*InitResult, error) {
 	if o.Moniker == "" {
 		o.Moniker = "node0"
 	}
-	if _, err := os.Stat(filepath.Join(o.Home, "config", "genesis.json")); err == nil {
-		if !o.Force {
-			return nil, fmt.Errorf("%w: %s has config/genesis.json (use --force to overwrite; this deletes its chain data and keys)", ErrHomeExists, o.Home)
-		}
-		for _, d := range []string{"config", "data", "keys", "light"} {
-			if err := os.RemoveAll(filepath.Join(o.Home, d)); err != nil {
-				return nil, fmt.Errorf("node: %w", err)
-			}
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("node: %w", err)
+	if err := clearHome(o.Home, o.Force); err != nil {
+		return nil, err
 	}
 	nf, err := WriteNodeFiles(o.Home, o.Moniker, nil)
 	if err != nil {
@@ -244,4 +240,144 @@ func InitHome(o InitOptions) (*InitResult, error) {
 	}
 	return &InitResult{Home: o.Home, ChainID: o.ChainID, Moniker: o.Moniker, NodeID: nf.NodeID,
 		AdminAddress: admin.Address(), AdminPubKey: admin.PubKeyBase64()}, nil
+}
+
+// clearHome refuses a home that already holds a node (config/genesis.json)
+// unless force, in which case it deletes that home's config, chain data, member
+// keys and light-client trust.
+func clearHome(home string, force bool) error {
+	_, err := os.Stat(filepath.Join(home, "config", "genesis.json"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("node: %w", err)
+	case !force:
+		return fmt.Errorf("%w: %s has config/genesis.json (use --force to overwrite; this deletes its chain data and keys)", ErrHomeExists, home)
+	}
+	for _, d := range []string{"config", "data", "keys", "light"} {
+		if err := os.RemoveAll(filepath.Join(home, d)); err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
+	}
+	return nil
+}
+
+// JoinOptions configure JoinHome.
+type JoinOptions struct {
+	Home string
+	// Genesis is the path of the running network's genesis.json.
+	Genesis string
+	// Moniker is this node's name; empty means the host name.
+	Moniker string
+	// PersistentPeers, comma-separated ID@HOST:PORT, go into config.toml.
+	PersistentPeers string
+	// Force overwrites an existing home's config, keys and data.
+	Force bool
+}
+
+// JoinResult describes a home that JoinHome wrote.
+type JoinResult struct {
+	Home    string `json:"home"`
+	ChainID string `json:"chain_id"`
+	Moniker string `json:"moniker"`
+	// NodeID is what an authority admits with `tx propose admit-node`.
+	NodeID string `json:"node_id"`
+	// ValidatorPubKey (base64 ed25519, as in priv_validator_key.json) is what an
+	// authority adds with `tx propose add-validator`; ValidatorAddress is its
+	// consensus address (hex), as /validators and commit signatures show it.
+	ValidatorPubKey  string `json:"validator_pubkey"`
+	ValidatorAddress string `json:"validator_address"`
+	PersistentPeers  string `json:"persistent_peers"`
+	// GenesisPower is the genesis validators' total voting power; a validator
+	// added in one block must have under a third of the set's power then.
+	GenesisPower int64 `json:"genesis_power"`
+}
+
+// JoinHome creates a home for a node that joins a running network: CometBFT's
+// config.toml with poaledger's defaults (persistent_peers from o), a new node
+// key and validator key, poaledger.toml, and the network's genesis.json, copied
+// byte for byte once it parses and validates (CometBFT's ValidateAndComplete, the
+// app's ParseGenesisState). It writes no member key: genesis does not know this
+// node, so the network's authorities must admit its node ID (admit-node), and
+// add its validator key (add-validator) if it is to validate. It refuses an
+// existing home unless o.Force.
+func JoinHome(o JoinOptions) (*JoinResult, error) {
+	if o.Genesis == "" {
+		return nil, fmt.Errorf("node: the network's genesis file is required")
+	}
+	raw, err := os.ReadFile(o.Genesis)
+	if err != nil {
+		return nil, fmt.Errorf("node: genesis: %w", err)
+	}
+	doc, err := cmttypes.GenesisDocFromJSON(raw) // runs ValidateAndComplete
+	if err != nil {
+		return nil, fmt.Errorf("node: genesis %s: %w", o.Genesis, err)
+	}
+	if err := ValidateChainID(doc.ChainID); err != nil {
+		return nil, fmt.Errorf("node: genesis %s: %w", o.Genesis, err)
+	}
+	if _, err := app.ParseGenesisState(doc.AppState); err != nil {
+		return nil, fmt.Errorf("node: genesis %s: %w", o.Genesis, err)
+	}
+	peers, err := parsePeers(o.PersistentPeers)
+	if err != nil {
+		return nil, err
+	}
+	if o.Moniker == "" {
+		if o.Moniker, err = os.Hostname(); err != nil || o.Moniker == "" {
+			o.Moniker = "node"
+		}
+	}
+	if err := clearHome(o.Home, o.Force); err != nil {
+		return nil, err
+	}
+	cfg := config.NodeDefaults(o.Home, o.Moniker)
+	cfg.P2P.PersistentPeers = peers
+	nf, err := WriteNodeFiles(o.Home, o.Moniker, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(nf.Config.GenesisFile(), raw, 0o644); err != nil {
+		return nil, fmt.Errorf("node: write genesis: %w", err)
+	}
+	var power int64
+	for _, v := range doc.Validators {
+		power += v.Power
+	}
+	return &JoinResult{Home: o.Home, ChainID: doc.ChainID, Moniker: o.Moniker, NodeID: nf.NodeID,
+		ValidatorPubKey:  base64.StdEncoding.EncodeToString(nf.ValPubKey.Bytes()),
+		ValidatorAddress: nf.ValPubKey.Address().String(),
+		PersistentPeers:  peers, GenesisPower: power}, nil
+}
+
+// parsePeers checks the form of a comma-separated list of NODE_ID@HOST:PORT
+// (without resolving HOST: CometBFT does that when the node starts) and returns
+// it without blanks.
+func parsePeers(s string) (string, error) {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		id, addr, ok := strings.Cut(p, "@")
+		if !ok {
+			return "", fmt.Errorf("node: persistent peer %q: want NODE_ID@HOST:PORT", p)
+		}
+		if _, err := api.ParseNodeID(id); err != nil {
+			return "", fmt.Errorf("node: persistent peer %q: %w", p, err)
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err == nil && host == "" {
+			err = errors.New("no host")
+		}
+		if n, perr := strconv.Atoi(port); err == nil && (perr != nil || n < 1 || n > 65535) {
+			err = fmt.Errorf("port %q", port)
+		}
+		if err != nil {
+			return "", fmt.Errorf("node: persistent peer %q: %v (want NODE_ID@HOST:PORT)", p, err)
+		}
+		out = append(out, strings.ToLower(id)+"@"+addr)
+	}
+	return strings.Join(out, ","), nil
 }

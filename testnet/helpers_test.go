@@ -377,7 +377,7 @@ func (g *loadGen) build(nonce uint64) ([]byte, []string, error) {
 	events := make([][]byte, g.eventsPerTx)
 	ids := make([]string, g.eventsPerTx)
 	for j := range events {
-		events[j] = fmt.Appendf(nil, `{"type":"ObjectEvent","eventTime":"2026-01-01T00:00:00Z","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.107346.%s-%d-%d"]}`, g.run, nonce, j)
+		events[j] = fmt.Appendf(nil, `{"type":"ObjectEvent","eventTime":"2026-01-01T00:00:00Z","eventTimeZoneOffset":"+00:00","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.107346.%s-%d-%d"]}`, g.run, nonce, j)
 		ids[j] = epcis.EventID(events[j])
 	}
 	_, bz, err := tx.Sign(g.priv, &tx.Body{ChainID: g.chainID, Nonce: nonce, Msg: &tx.RecordEvents{Events: events}})

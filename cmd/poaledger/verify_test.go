@@ -143,7 +143,8 @@ func TestSkipExistingAndChainVerified(t *testing.T) {
 
 	// The honest node: the fresh event is kept, the recorded one skipped, both
 	// proven; a proven absence prints its state height; members are complete.
-	both := writeEvent(t, `{"type":"EPCISDocument","epcisBody":{"eventList":[`+cliTestEvent+`,`+freshEvent+`]}}`)
+	both := writeEvent(t, `{"@context":["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],"type":"EPCISDocument",`+
+		`"schemaVersion":"2.0","creationDate":"2024-05-01T10:00:00Z","epcisBody":{"eventList":[`+cliTestEvent+`,`+freshEvent+`]}}`)
 	out, err = verifyCLI(append([]string{"tx", "record", both, "--from", "admin", "--skip-existing", "--wait", "--node", tn.RPC, "-o", "json"}, home...)...)
 	if err != nil {
 		t.Fatalf("skip-existing on the honest node: %v\n%s", err, out)

@@ -187,7 +187,7 @@ func TestStartNode(t *testing.T) {
 		t.Fatalf("nonce before any tx: %d %v", n, err)
 	}
 	for nonce := uint64(0); nonce < 2; nonce++ {
-		ev := fmt.Sprintf(`{"type":"ObjectEvent","eventTime":"2026-01-01T00:00:00Z","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.107346.testutil-%d"]}`, nonce)
+		ev := fmt.Sprintf(`{"type":"ObjectEvent","eventTime":"2026-01-01T00:00:00Z","eventTimeZoneOffset":"+00:00","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.107346.testutil-%d"]}`, nonce)
 		_, bz, err := tx.Sign(tn.Admin.PrivKey, &tx.Body{ChainID: tn.ChainID, Nonce: nonce, Msg: &tx.RecordEvents{Events: [][]byte{[]byte(ev)}}})
 		if err != nil {
 			t.Fatal(err)
