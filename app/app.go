@@ -63,6 +63,9 @@ type App struct {
 	checkedCache *lru.Cache[string, *checked]
 	// wrapView is a test seam: every view the app reads passes through it.
 	wrapView func(ledger.View) ledger.View
+	// refused remembers the peers the filter refused, to log each once.
+	refusedMu sync.Mutex
+	refused   map[string]bool
 	// signing is the node-local signing record of the validators.
 	signing signingRecord
 	// decodes counts full decodes (decode, signature, parse) of txs: with the

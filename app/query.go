@@ -407,9 +407,9 @@ func (a *App) peerFilter(path string) *abci.ResponseQuery {
 	case err != nil:
 		return qerr(api.CodeInternal, v.Version(), "peer filter: "+err.Error())
 	case n == nil:
-		return qerr(api.CodeUnauthorizedNode, v.Version(), fmt.Sprintf("node %s is not admitted to this network (an authority must propose admit-node and the authorities vote)", idStr))
+		return a.refusePeer(idStr, v.Version(), fmt.Sprintf("node %s is not admitted to this network (an authority must propose admit-node and the authorities vote)", idStr))
 	case n.Status != api.StatusActive:
-		return qerr(api.CodeUnauthorizedNode, v.Version(), fmt.Sprintf("node %s was revoked at height %d", idStr, n.UpdatedHeight))
+		return a.refusePeer(idStr, v.Version(), fmt.Sprintf("node %s was revoked at height %d", idStr, n.UpdatedHeight))
 	}
 	return &abci.ResponseQuery{Code: api.CodeOK, Height: v.Version()}
 }
@@ -432,3 +432,24 @@ func (a *App) IsValidator(pub []byte) bool {
 	ok, err := v.Has(api.ValidatorKey(pub))
 	return err == nil && ok
 }
+
+// refusePeer answers a peer filter with a refusal, logging it once per node ID
+// (CometBFT asks again at every dial).
+func (a *App) refusePeer(id string, height int64, why string) *abci.ResponseQuery {
+	a.refusedMu.Lock()
+	if a.refused == nil {
+		a.refused = map[string]bool{}
+	}
+	first := !a.refused[id]
+	if first && len(a.refused) < maxLoggedPeers {
+		a.refused[id] = true
+	}
+	a.refusedMu.Unlock()
+	if first {
+		a.logger.Info("refusing peer", "peer", id, "reason", why)
+	}
+	return qerr(api.CodeUnauthorizedNode, height, why)
+}
+
+// maxLoggedPeers bounds the set of refused peers remembered for logging.
+const maxLoggedPeers = 10_000
