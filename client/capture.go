@@ -150,28 +150,17 @@ func (c *Client) DropRecorded(ctx context.Context, events []epcis.Event, opts Qu
 
 // DeclaredIDs picks the ids of the recorded events a committed RecordEvents tx
 // declared erroneous (api.EventTypeDeclaration), in order.
-func DeclaredIDs(events []abci.Event) []string {
-	var ids []string
-	for _, ev := range events {
-		if ev.Type != api.EventTypeDeclaration {
-			continue
-		}
-		for _, a := range ev.Attributes {
-			if a.Key == api.AttrID {
-				ids = append(ids, a.Value)
-			}
-		}
-	}
-	return ids
-}
+func DeclaredIDs(events []abci.Event) []string { return idsOf(events, api.EventTypeDeclaration) }
 
 // RecordedIDs picks the ids of the events a committed RecordEvents tx recorded
 // out of its ABCI events (type api.EventTypeEvent, attribute api.AttrID), in
 // order.
-func RecordedIDs(events []abci.Event) []string {
+func RecordedIDs(events []abci.Event) []string { return idsOf(events, api.EventTypeEvent) }
+
+func idsOf(events []abci.Event, typ string) []string {
 	var ids []string
 	for _, ev := range events {
-		if ev.Type != api.EventTypeEvent {
+		if ev.Type != typ {
 			continue
 		}
 		for _, a := range ev.Attributes {
