@@ -14,8 +14,10 @@ VOLUME ["/data"]
 # p2p, rpc, metrics (homes from `poaledger testnet init --docker` listen on 0.0.0.0)
 EXPOSE 26656 26657 26660
 
+# Unhealthy when the RPC does not answer, while the node catches up, or when its last
+# block is older than 90 s (an idle chain makes an empty block every ~31 s).
 HEALTHCHECK --interval=10s --timeout=6s --start-period=30s --retries=3 \
-  CMD ["/poaledger", "status", "--node", "tcp://127.0.0.1:26657"]
+  CMD ["/poaledger", "status", "--node", "tcp://127.0.0.1:26657", "--max-block-age", "90s"]
 
 ENTRYPOINT ["/poaledger"]
 CMD ["start", "--home", "/data"]

@@ -49,9 +49,11 @@ type Metrics struct {
 	LateCommits        prometheus.Counter
 	CommitMissing      prometheus.Gauge
 	CommitMissingPower prometheus.Gauge
-	LastBlockTime      prometheus.Gauge
-	BlockInterval      prometheus.Histogram
-	Misbehaviour       *prometheus.CounterVec
+	// LastBlockTime has no labels; a vec so that it is not exported (as 0, an
+	// age of 56 years) before this node executed its first block.
+	LastBlockTime *prometheus.GaugeVec
+	BlockInterval prometheus.Histogram
+	Misbehaviour  *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil: not registered).
@@ -100,8 +102,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Validators absent from or voting nil in the last commit."}),
 		CommitMissingPower: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "last_commit_missing_power",
 			Help: "Voting power of the validators absent from or voting nil in the last commit."}),
-		LastBlockTime: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "last_block_time_seconds",
-			Help: "Header time of the last block this node executed, in unix seconds (block age = time() - this)."}),
+		LastBlockTime: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "last_block_time_seconds",
+			Help: "Header time of the last block this node executed, in unix seconds (block age = time() - this)."}, nil),
 		BlockInterval: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "block_interval_seconds",
 			Help: "Time between the header times of consecutive blocks this node executed.", Buckets: BlockIntervalBuckets}),
 		Misbehaviour: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "misbehaviour_total",

@@ -92,7 +92,7 @@ func (s *signingRecord) observe(req *abci.RequestFinalizeBlock) {
 	defer s.mu.Unlock()
 	m := s.metrics
 	if m != nil && !req.Time.IsZero() {
-		m.LastBlockTime.Set(float64(req.Time.UnixNano()) / 1e9)
+		m.LastBlockTime.WithLabelValues().Set(float64(req.Time.UnixNano()) / 1e9)
 		if s.prevHeight > 0 && s.prevHeight == req.Height-1 {
 			if d := req.Time.Sub(s.prevTime); d >= 0 {
 				m.BlockInterval.Observe(d.Seconds())

@@ -12,7 +12,6 @@ import (
 	dbm "github.com/cometbft/cometbft-db"
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcfg "github.com/cometbft/cometbft/config"
-	cmtflags "github.com/cometbft/cometbft/libs/cli/flags"
 	"github.com/cometbft/cometbft/libs/log"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -69,13 +68,24 @@ func (t *dbTracker) closeAll() {
 type Options struct {
 	// Version is the software version reported in ABCI Info.
 	Version string
+	// Commit is the git commit in poaledger_build_info; "" means the one the go
+	// command stamped into the binary.
+	Commit string
 	// Registerer receives the app's metrics; nil means prometheus.DefaultRegisterer,
 	// which CometBFT's Prometheus listener serves.
 	Registerer prometheus.Registerer
 	// LogWriter receives logs; nil means stdout.
 	LogWriter io.Writer
+	// LogLevel and LogFormat (plain or json), when set, replace config.toml's
+	// log_level and log_format (`poaledger start --log-level --log-format`).
+	LogLevel, LogFormat string
 	// Override, if set, adjusts the loaded CometBFT config (tests: ports, metrics).
 	Override func(*cmtcfg.Config)
+	// App, if set, is the ABCI application CometBFT runs in-process instead of
+	// poaledger's (`poaledger bench` runs CometBFT's kvstore example as its
+	// baseline this way). No ledger is opened and poaledger's own checks, such
+	// as node admission, do not run; the caller owns App's storage.
+	App abci.Application
 }
 
 // New loads the configuration in home, opens the ledger and builds the CometBFT node.
@@ -98,9 +108,9 @@ func New(home string, opts Options) (*Node, error) {
 	if w == nil {
 		w = os.Stdout
 	}
-	logger, err := cmtflags.ParseLogLevel(cmtCfg.LogLevel, log.NewTMLogger(log.NewSyncWriter(w)), cmtcfg.DefaultLogLevel)
+	logger, err := nodeLogger(w, cmtCfg, opts) // node/logging.go
 	if err != nil {
-		return nil, fmt.Errorf("node: log_level in config.toml: %w", err)
+		return nil, err
 	}
 	genDoc, err := cmttypes.GenesisDocFromFile(cmtCfg.GenesisFile())
 	if err != nil {
@@ -108,6 +118,9 @@ func New(home string, opts Options) (*Node, error) {
 	}
 	if _, err := app.ParseGenesisState(genDoc.AppState); err != nil {
 		return nil, fmt.Errorf("node: genesis %s: %w", cmtCfg.GenesisFile(), err)
+	}
+	if opts.App != nil {
+		return newWithApp(home, cmtCfg, genDoc, logger, opts.App)
 	}
 	lopts := ledger.DefaultOptions()
 	lopts.CacheSize = appCfg.Ledger.CacheSize
@@ -119,11 +132,9 @@ func New(home string, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: open ledger: %w", err)
 	}
-	reg := opts.Registerer
-	if reg == nil {
-		reg = prometheus.DefaultRegisterer
-	}
+	reg := chainRegisterer(opts.Registerer, genDoc.ChainID) // metrics.go: chain_id on every poaledger_* series
 	metrics := app.NewMetrics(reg)
+	registerNodeMetrics(reg, opts.Version, opts.Commit, cmtCfg.DBDir(), appCfg.LedgerDir(home))
 	application, err := app.New(store, app.Options{
 		ChainID:             genDoc.ChainID,
 		SigCacheSize:        appCfg.App.SigCacheSize,
@@ -236,10 +247,12 @@ func loadPrivValidator(c *cmtcfg.Config) (*privval.FilePV, error) {
 // Start starts CometBFT (and with it the app).
 func (n *Node) Start() error {
 	if err := n.cmt.Start(); err != nil {
-		n.store.Close()
+		if n.store != nil {
+			n.store.Close()
+		}
 		return fmt.Errorf("node: start: %w", err)
 	}
-	if n.cmt.Config().FilterPeers {
+	if n.cmt.Config().FilterPeers && n.app != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		n.cancel = cancel
 		if err := n.dropRevokedPeers(ctx); err != nil {
@@ -262,10 +275,33 @@ func (n *Node) Stop() error {
 		n.cmt.Wait()
 	}
 	n.dbs.closeAll()
-	if err := n.store.Close(); err != nil && !errors.Is(err, ledger.ErrClosed) {
-		errs = append(errs, err)
+	if n.store != nil { // nil with Options.App
+		if err := n.store.Close(); err != nil && !errors.Is(err, ledger.ErrClosed) {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// newWithApp builds the CometBFT node around application (Options.App) instead
+// of poaledger's app: no ledger, no metrics of ours, no admission checks.
+func newWithApp(home string, cmtCfg *cmtcfg.Config, genDoc *cmttypes.GenesisDoc, logger log.Logger, application abci.Application) (*Node, error) {
+	nodeKey, err := p2p.LoadNodeKey(cmtCfg.NodeKeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("node: node key %s: %w", cmtCfg.NodeKeyFile(), err)
+	}
+	pv, err := loadPrivValidator(cmtCfg)
+	if err != nil {
+		return nil, err
+	}
+	dbs := &dbTracker{}
+	cmt, err := cmtnode.NewNode(cmtCfg, pv, nodeKey, proxy.NewLocalClientCreator(application),
+		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
+		dbs.provide, cmtnode.DefaultMetricsProvider(cmtCfg.Instrumentation), logger)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	return &Node{home: home, cmt: cmt, logger: logger, dbs: dbs}, nil
 }
 
 // CometBFT returns the underlying CometBFT node.
@@ -284,7 +320,10 @@ func Run(ctx context.Context, home string, opts Options) error {
 		"metrics", n.cmt.Config().Instrumentation.PrometheusListenAddr)
 	<-ctx.Done()
 	n.logger.Info("stopping poaledger node")
-	return n.Stop()
+	n.markStopping()
+	err = n.Stop()
+	n.logStopped(err) // the last line: stopped, ledger closed at height H
+	return err
 }
 
 // timed observes FinalizeBlock and Commit durations; it lives here, not in app,

@@ -321,7 +321,8 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 	return nil
 }
 
-// PrintEndpoints writes each node's endpoints and how to use the demo keys.
+// PrintEndpoints writes each node's endpoints (Run then prints commands to use
+// them, see printHints).
 func (c *Cluster) PrintEndpoints(w io.Writer) {
 	m := c.m
 	for _, n := range m.Nodes {
@@ -332,10 +333,4 @@ func (c *Cluster) PrintEndpoints(w io.Writer) {
 		fmt.Fprintf(w, "  %-7s %-9s rpc %-24s metrics %-36s log %s\n", n.Name, role, n.RPC, n.Metrics,
 			filepath.Join(m.dir, n.Home, LogFile))
 	}
-	if rec, ok := m.Recorder(); ok {
-		fmt.Fprintf(w, "record events with key %q (address %s):\n  poaledger tx record FILE --from %s --home %s --node %s --wait\n",
-			rec.Name, rec.Address, rec.Name, filepath.Join(m.dir, rec.Home), m.Nodes[0].RPC)
-	}
-	fmt.Fprintf(w, "each validator's home holds an authority key %q (e.g. --from %s --home %s)\n",
-		AuthorityKeyName, AuthorityKeyName, filepath.Join(m.dir, m.Nodes[0].Home))
 }

@@ -26,10 +26,16 @@ const (
 	DefaultBasePort  = 26600 // first port of node0's block on 127.0.0.1
 	PortsPerNode     = 10    // each node owns ports base+10*i .. base+10*i+9
 	ValidatorPower   = 10    // every validator gets the same power
-	DefaultChainID   = "poaledger-testnet"
 	ManifestFile     = "testnet.json"
 	AuthorityKeyName = "authority" // member key in every validator's home
 	RecorderKeyName  = "recorder"  // member key in node0's home, role recorder only
+
+	// DefaultChainID is the chain id of a testnet on 127.0.0.1 (`make localnet`),
+	// DefaultComposeChainID that of one in hostname mode (--docker: `make
+	// compose-up`): a home of one used against the other is refused by chain id,
+	// not with a confusing header-time error.
+	DefaultChainID        = "poaledger-localnet"
+	DefaultComposeChainID = "poaledger-compose"
 
 	// Standard ports used in hostname (Docker) mode.
 	DockerP2PPort     = 26656
@@ -131,6 +137,9 @@ func DockerHostnames(n int) []string {
 func (o *InitOptions) validate() error {
 	if o.ChainID == "" {
 		o.ChainID = DefaultChainID
+		if len(o.Hostnames) > 0 {
+			o.ChainID = DefaultComposeChainID
+		}
 	}
 	if o.BasePort == 0 {
 		o.BasePort = DefaultBasePort

@@ -66,4 +66,3 @@ func TestExitCodes(t *testing.T) {
 		})
 	}
 }
-

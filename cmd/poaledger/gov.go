@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -281,28 +280,7 @@ func govQueryCmds(g *globals) []*cobra.Command {
 			res.Proposals = kept
 			return res, nil
 		},
-		func(w io.Writer, res *client.ProposalsResult) {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tKIND\tSTATUS\tPROPOSER\tVOTES (yes/no)\tDECIDED")
-			for _, p := range res.Proposals {
-				yes, no := 0, 0
-				for _, b := range p.Ballots {
-					if b.Yes {
-						yes++
-					} else {
-						no++
-					}
-				}
-				decided := "-"
-				if p.DecidedHeight != 0 {
-					decided = strconv.FormatInt(p.DecidedHeight, 10)
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/%d\t%s\n", p.ID, p.Kind, p.Status, p.Proposer, yes, no, decided)
-			}
-			tw.Flush()
-			completeLine(w, res.Complete, "proposal")
-			verifiedLine(w, res.QueryInfo)
-		})
+		proposalsText)
 	proposals.Flags().StringVar(&status, "status", "", "only proposals with this status")
 
 	proposal := provenQuery(g, "proposal ID", "Show one governance proposal and its votes",
@@ -314,76 +292,21 @@ func govQueryCmds(g *globals) []*cobra.Command {
 			}
 			return c.Proposal(ctx, id, o)
 		},
-		func(w io.Writer, res *client.ProposalResult) {
-			p := res.Proposal
-			fmt.Fprintf(w, "id:        %d\nkind:      %s\nstatus:    %s\nproposer:  %s\n", p.ID, p.Kind, p.Status, p.Proposer)
-			fmt.Fprintf(w, "submitted: height %d (expires after height %d)\n", p.SubmitHeight, p.ExpiryHeight)
-			if p.DecidedHeight != 0 {
-				fmt.Fprintf(w, "decided:   height %d\n", p.DecidedHeight)
-			}
-			if p.Note != "" {
-				fmt.Fprintf(w, "note:      %s\n", p.Note)
-			}
-			if p.Reason != "" {
-				fmt.Fprintf(w, "reason:    %s\n", p.Reason)
-			}
-			a := p.Action
-			for _, kv := range [][2]string{{"address", a.Address}, {"name", a.Name}, {"organisation", a.Organisation},
-				{"roles", strings.Join(a.Roles, ",")}, {"operator", a.Operator}, {"param", a.Param}, {"node_id", a.NodeID}, {"node_role", a.NodeRole}} {
-				if kv[1] != "" {
-					fmt.Fprintf(w, "%-10s %s\n", kv[0]+":", kv[1])
-				}
-			}
-			if len(a.PubKey) > 0 {
-				fmt.Fprintf(w, "pubkey:    %s\n", base64.StdEncoding.EncodeToString(a.PubKey))
-			}
-			if a.Power != 0 {
-				fmt.Fprintf(w, "power:     %d\n", a.Power)
-			}
-			if a.Param != "" {
-				fmt.Fprintf(w, "value:     %d\n", a.Value)
-			}
-			for _, b := range p.Ballots {
-				v := "no"
-				if b.Yes {
-					v = "yes"
-				}
-				fmt.Fprintf(w, "vote:      %s %s\n", b.Voter, v)
-			}
-			verifiedLine(w, res.QueryInfo)
-		})
+		proposalText)
 
 	authorities := provenQuery(g, "authorities", "List the active authorities (the members who govern)",
 		"  poaledger query authorities --prove", "",
 		func(ctx context.Context, c *client.Client, _ []string, o client.QueryOpts) (*client.MembersResult, error) {
 			return c.Authorities(ctx, o)
 		},
-		func(w io.Writer, res *client.MembersResult) {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ADDRESS\tNAME\tORGANISATION\tSINCE")
-			for _, m := range res.Members {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", m.Address, m.Name, m.Organisation, m.SinceHeight)
-			}
-			tw.Flush()
-			completeLine(w, res.Complete, "authority")
-			verifiedLine(w, res.QueryInfo)
-		})
+		authoritiesText)
 
 	nodes := provenQuery(g, "nodes", "List the nodes admitted to connect (and those revoked)",
 		"  poaledger query nodes --prove", "",
 		func(ctx context.Context, c *client.Client, _ []string, o client.QueryOpts) (*client.NodesResult, error) {
 			return c.Nodes(ctx, o)
 		},
-		func(w io.Writer, res *client.NodesResult) {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NODE ID\tROLE\tSTATUS\tOPERATOR\tSINCE")
-			for _, n := range res.Nodes {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", n.ID, n.Role, n.Status, n.Operator, n.SinceHeight)
-			}
-			tw.Flush()
-			completeLine(w, res.Complete, "node")
-			verifiedLine(w, res.QueryInfo)
-		})
+		nodesText)
 
 	var sf queryFlags
 	signing := &cobra.Command{
@@ -402,17 +325,88 @@ func govQueryCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
-				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "VALIDATOR\tPOWER\tSIGNED\tMISSED\tOF LAST")
-				for _, s := range res.Signing {
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", s.Address, s.Power, s.Signed, s.Missed, s.Window)
-				}
-				tw.Flush()
-				fmt.Fprintf(w, "observed by %s (not ledger state: unproven)\n", g.node)
-			})
+			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) { signingText(w, res, g.node) })
 		},
 	}
 	sf.register(signing, false)
 	return []*cobra.Command{proposals, proposal, authorities, nodes, signing}
+}
+
+// The text form of the governance queries (golden files: testdata/golden/query_*.txt).
+
+func proposalsText(w io.Writer, res *client.ProposalsResult) {
+	rows := make([][]string, 0, len(res.Proposals))
+	for _, p := range res.Proposals {
+		yes, no := 0, 0
+		for _, b := range p.Ballots {
+			if b.Yes {
+				yes++
+			} else {
+				no++
+			}
+		}
+		decided := "-"
+		if p.DecidedHeight != 0 {
+			decided = strconv.FormatInt(p.DecidedHeight, 10)
+		}
+		rows = append(rows, []string{strconv.FormatUint(p.ID, 10), p.Kind, p.Status, p.Proposer, fmt.Sprintf("%d/%d", yes, no), decided})
+	}
+	table(w, []string{"ID", "KIND", "STATUS", "PROPOSER", "VOTES (YES/NO)", "DECIDED"}, rows)
+	(&fields{}).stateRows(res.QueryInfo).completeRow(res.Complete, "proposal", "proposals").write(w)
+}
+
+func proposalText(w io.Writer, res *client.ProposalResult) {
+	p := res.Proposal
+	f := &fields{}
+	f.add("id", "%d", p.ID).add("kind", "%s", p.Kind).add("status", "%s", p.Status).add("proposer", "%s", p.Proposer).
+		add("submitted", "height %d (expires after height %d)", p.SubmitHeight, p.ExpiryHeight)
+	if p.DecidedHeight != 0 {
+		f.add("decided", "height %d", p.DecidedHeight)
+	}
+	f.addIf("note", p.Note).addIf("reason", p.Reason)
+	a := p.Action
+	f.addIf("address", a.Address).addIf("name", a.Name).addIf("organisation", a.Organisation).
+		addIf("roles", strings.Join(a.Roles, ",")).addIf("operator", a.Operator).addIf("param", a.Param).
+		addIf("node_id", a.NodeID).addIf("node_role", a.NodeRole)
+	if len(a.PubKey) > 0 {
+		f.add("pubkey", "%s", base64.StdEncoding.EncodeToString(a.PubKey))
+	}
+	if a.Power != 0 {
+		f.add("power", "%d", a.Power)
+	}
+	if a.Param != "" {
+		f.add("value", "%d", a.Value)
+	}
+	for _, b := range p.Ballots {
+		v := "no"
+		if b.Yes {
+			v = "yes"
+		}
+		f.add("vote", "%s %s", b.Voter, v)
+	}
+	f.stateRows(res.QueryInfo).write(w)
+}
+
+func authoritiesText(w io.Writer, res *client.MembersResult) {
+	membersTable(w, res.Members)
+	(&fields{}).stateRows(res.QueryInfo).completeRow(res.Complete, "authority", "authorities").write(w)
+}
+
+func nodesText(w io.Writer, res *client.NodesResult) {
+	rows := make([][]string, 0, len(res.Nodes))
+	for _, n := range res.Nodes {
+		rows = append(rows, []string{n.ID, n.Role, n.Status, orDash(n.Operator), strconv.FormatInt(n.SinceHeight, 10)})
+	}
+	table(w, []string{"NODE ID", "ROLE", "STATUS", "OPERATOR", "SINCE"}, rows)
+	(&fields{}).stateRows(res.QueryInfo).completeRow(res.Complete, "node", "nodes").write(w)
+}
+
+func signingText(w io.Writer, res *client.SigningResult, node string) {
+	rows := make([][]string, 0, len(res.Signing))
+	for _, s := range res.Signing {
+		rows = append(rows, []string{s.Address, strconv.FormatInt(s.Power, 10), strconv.Itoa(s.Signed), strconv.Itoa(s.Missed), strconv.Itoa(s.Window)})
+	}
+	table(w, []string{"VALIDATOR", "POWER", "SIGNED", "MISSED", "OF LAST"}, rows)
+	(&fields{}).add("observed by", "%s (up to height %d)", node, res.Height).
+		add("verified", "%s", "no (unproven: the node's own observation, not ledger state)").write(w)
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -60,10 +63,12 @@ Key files written before encryption existed (format 1) sign only after
 	show := func(cmd *cobra.Command, k keyring.Key) error {
 		o := toKeyOut(k)
 		return g.print(cmd.OutOrStdout(), o, func(w io.Writer) {
-			fmt.Fprintf(w, "name:    %s\naddress: %s\npubkey:  %s\n", o.Name, o.Address, o.PubKey)
+			f := &fields{}
+			f.add("name", "%s", o.Name).add("address", "%s", o.Address).add("pubkey", "%s", o.PubKey)
 			if o.Storage != "" {
-				fmt.Fprintf(w, "storage: %s\n", storageText(o.Storage))
+				f.add("storage", "%s", storageText(o.Storage))
 			}
+			f.write(w)
 		})
 	}
 
@@ -131,14 +136,17 @@ plaintext but marked as test keys (for the homes of old local testnets).`,
 			return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
 				if len(out) == 0 {
 					fmt.Fprintf(w, "no keys in %s\n", r.Dir())
+					return
 				}
+				rows := make([][]string, 0, len(out))
 				for _, m := range out {
+					change := m.From + " -> " + m.To
 					if m.From == m.To {
-						fmt.Fprintf(w, "%-16s unchanged (%s)\n", m.Name, storageText(m.From))
-					} else {
-						fmt.Fprintf(w, "%-16s %s -> %s\n", m.Name, m.From, m.To)
+						change = "unchanged (" + storageText(m.From) + ")"
 					}
+					rows = append(rows, []string{m.Name, change})
 				}
+				table(w, []string{"NAME", "STORAGE"}, rows)
 			})
 		},
 	}
@@ -224,7 +232,11 @@ It refuses to overwrite a key.`,
 			Use: "list", Short: "List keys (no passphrase needed)", Args: exactArgs(0, ""),
 			Example: "  poaledger keys list --home ./demo",
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				ks, err := keyring.New(g.home).List()
+				if err := homeExists(g.home); err != nil {
+					return err
+				}
+				r := keyring.New(g.home)
+				ks, err := r.List()
 				if err != nil {
 					return err
 				}
@@ -232,11 +244,7 @@ It refuses to overwrite a key.`,
 				for _, k := range ks {
 					out = append(out, toKeyOut(k))
 				}
-				return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
-					for _, o := range out {
-						fmt.Fprintf(w, "%-16s %s %s %s\n", o.Name, o.Address, o.PubKey, o.Storage)
-					}
-				})
+				return g.print(cmd.OutOrStdout(), out, func(w io.Writer) { keysListText(w, out, r.Dir()) })
 			},
 		},
 		&cobra.Command{
@@ -254,4 +262,33 @@ It refuses to overwrite a key.`,
 		migrate, export, imp,
 	)
 	return cmd
+}
+
+// keysListText is the text of keys list (golden: testdata/golden/keys_list*.txt).
+func keysListText(w io.Writer, keys []keyOut, dir string) {
+	if len(keys) == 0 {
+		fmt.Fprintf(w, "no keys in %s (create one with `poaledger keys add NAME --home %s`)\n", dir, filepath.Dir(dir))
+		return
+	}
+	rows := make([][]string, 0, len(keys))
+	for _, k := range keys {
+		rows = append(rows, []string{k.Name, k.Address, orDash(k.Storage), k.PubKey})
+	}
+	table(w, []string{"NAME", "ADDRESS", "STORAGE", "PUBKEY"}, rows)
+}
+
+// homeExists refuses a --home that does not exist, naming it and how the
+// default is chosen, instead of answering as if it were an empty home.
+func homeExists(home string) error {
+	fi, err := os.Stat(home)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("home %s does not exist: no keys there (pass --home DIR, or set $POALEDGER_HOME; "+
+			"create a home with `poaledger init` or a key with `poaledger keys add NAME`)", home)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("home %s is not a directory (--home)", home)
+	}
+	return nil
 }

@@ -276,7 +276,7 @@ func TestKeysMigrate(t *testing.T) {
 		t.Fatalf("tx with a format-1 key: %v", err)
 	}
 	out := mustCLI(t, "keys", "migrate", "--home", home)
-	for _, want := range []string{"old              legacy -> encrypted", "old2             legacy -> encrypted", "new              unchanged (encrypted)"} {
+	for _, want := range []string{"NAME  STORAGE", "old   legacy -> encrypted", "old2  legacy -> encrypted", "new   unchanged (encrypted)"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("keys migrate output lacks %q:\n%s", want, out)
 		}

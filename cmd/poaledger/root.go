@@ -64,7 +64,7 @@ and of the members allowed to write them.`,
 	root.PersistentFlags().Lookup("node").Usage = "CometBFT RPC address of the node to talk to: " + client.NodeAddressForms
 	root.AddCommand(
 		newInitCmd(g), newStartCmd(g), newKeysCmd(g), newTxCmd(g), newQueryCmd(g),
-		newVersionCmd(g), newTestnetCmd(g), newStatusCmd(g),
+		newVersionCmd(g), newTestnetCmd(g), newStatusCmd(g), newBenchCmd(g),
 	)
 	requireSubcommands(root)
 	return root

@@ -68,22 +68,7 @@ the standard ports (p2p 26656, rpc 26657, metrics 26660) and peers dial host:266
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), m, func(w io.Writer) {
-				fmt.Fprintf(w, "wrote testnet (chain %s, %d validators, %d full nodes) to %s\n",
-					m.ChainID, o.Validators, o.NonValidators, o.Dir)
-				for _, n := range m.Nodes {
-					fmt.Fprintf(w, "  %-7s validator=%-5v rpc %-24s p2p %s\n", n.Name, n.Validator, n.RPC, n.P2P)
-				}
-				for _, k := range m.Keys {
-					fmt.Fprintf(w, "  key %-9s %s (roles %s) in %s\n", k.Name, k.Address,
-						strings.Join(k.Roles, ","), filepath.Join(o.Dir, k.Home, "keys"))
-				}
-				if m.Docker {
-					fmt.Fprintln(w, "run it with docker-compose (see docker-compose.yml)")
-				} else {
-					fmt.Fprintf(w, "start it with: poaledger testnet start %s\n", o.Dir)
-				}
-			})
+			return g.print(cmd.OutOrStdout(), m, func(w io.Writer) { testnetInitText(w, m, o.Dir, selfCommand()) })
 		},
 	}
 	f := cmd.Flags()
@@ -91,7 +76,8 @@ the standard ports (p2p 26656, rpc 26657, metrics 26660) and peers dial host:266
 	f.IntVar(&o.NonValidators, "non-validators", 0, "number of full nodes")
 	f.StringVar(&o.Dir, "output", "", "output directory (must be empty or absent; required)")
 	f.IntVar(&o.BasePort, "base-port", testnet.DefaultBasePort, "first port on 127.0.0.1; each node takes a block of 10")
-	f.StringVar(&o.ChainID, "chain-id", testnet.DefaultChainID, fmt.Sprintf("chain id (at most %d bytes)", tx.MaxChainIDLen))
+	f.StringVar(&o.ChainID, "chain-id", "", fmt.Sprintf("chain id, at most %d bytes (default %s; with --docker or --hostnames %s)",
+		tx.MaxChainIDLen, testnet.DefaultChainID, testnet.DefaultComposeChainID))
 	f.StringVar(&hostnames, "hostnames", "", "comma-separated host name per node (validators first): listen on 0.0.0.0, standard ports")
 	f.BoolVar(&docker, "docker", false, "hostname mode with hostnames node0,node1,... (for docker-compose)")
 	f.BoolVar(&o.Force, "force", false, "allow a non-empty output directory (replaces its node directories)")
@@ -125,7 +111,38 @@ already listens on the testnet's ports; a stale pid file is removed with a note.
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
-			return testnet.Run(ctx, args[0], exe, cmd.OutOrStdout())
+			return testnet.Run(ctx, args[0], exe, cmd.OutOrStdout(), testnet.Hints{Self: selfCommand(), Example: exampleDocument()})
 		},
+	}
+}
+
+// testnetInitText is the text of testnet init (golden: testdata/golden/testnet_init.txt).
+func testnetInitText(w io.Writer, m *testnet.Manifest, dir, self string) {
+	validators := 0
+	for _, n := range m.Nodes {
+		if n.Validator {
+			validators++
+		}
+	}
+	fmt.Fprintf(w, "wrote testnet %s (chain %s, %s, %s)\n", dir, m.ChainID,
+		plural(validators, "validator", "validators"), plural(len(m.Nodes)-validators, "full node", "full nodes"))
+	rows := make([][]string, 0, len(m.Nodes))
+	for _, n := range m.Nodes {
+		role := "full node"
+		if n.Validator {
+			role = "validator"
+		}
+		rows = append(rows, []string{n.Name, role, n.RPC, n.P2P})
+	}
+	table(w, []string{"NODE", "ROLE", "RPC", "P2P"}, rows)
+	rows = rows[:0]
+	for _, k := range m.Keys {
+		rows = append(rows, []string{k.Name, k.Address, strings.Join(k.Roles, ","), filepath.Join(dir, k.Home, "keys")})
+	}
+	table(w, []string{"KEY", "ADDRESS", "ROLES", "IN"}, rows)
+	if m.Docker {
+		fmt.Fprintln(w, "run it with docker-compose (see docker-compose.yml; `make compose-up`)")
+	} else {
+		fmt.Fprintf(w, "start it with:\n  %s testnet start %s\n", self, testnet.ShellQuote(dir))
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/poaledger/poaledger/app/tx"
@@ -58,18 +60,7 @@ func (g *globals) send(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut) er
 // printing (e.g. reading the proposal the tx opened).
 func (g *globals) sendThen(cmd *cobra.Command, f *txFlags, msg tx.Msg, out txOut,
 	after func(ctx context.Context, c *client.Client, res *client.BroadcastResult, out *txOut) error) error {
-	if f.from == "" {
-		return usagef("--from is required (a key name; see `poaledger keys list`)")
-	}
-	key, err := keyring.New(g.home, keyOptions(cmd)...).Get(f.from)
-	if err != nil {
-		return err
-	}
-	c, err := client.New(g.node)
-	if err != nil {
-		return err
-	}
-	v, err := g.txVerifier(cmd, c, f, false)
+	key, c, v, err := g.signer(cmd, f)
 	if err != nil {
 		return err
 	}
@@ -163,11 +154,17 @@ func newTxCmd(g *globals) *cobra.Command {
 	var skipExisting bool
 	record := &cobra.Command{
 		Use:   "record FILE|-",
-		Short: "Record the events of an EPCIS 2.0 document (or a single event) as one tx",
-		Long: `record reads an EPCISDocument (its epcisBody.eventList) or a single EPCIS event
-from FILE, or from standard input when FILE is -, checks every event, and submits
-them as one RecordEvents tx signed by --from. Each event's id is printed; with --wait
-the command waits for the block and prints its height.`,
+		Short: "Record the events of an EPCIS 2.0 document (or a single event)",
+		Long: `record reads an EPCISDocument (its epcisBody.eventList), an EPCISQueryDocument or a
+single EPCIS event from FILE, or from standard input when FILE is -, checks every event
+(every error is listed before anything is sent), and submits them as one RecordEvents tx
+signed by --from: all events commit or none. Each event's id is printed; with --wait the
+command waits for the block and prints its height.
+
+A document with more events than one tx carries (the chain's max_events_per_tx, or 1 MiB)
+is recorded in several txs, one after the other, each waited for and all or nothing; the
+output lists each batch's height and ids. If it stops halfway, it says which batches
+committed: run it again with --skip-existing to record the rest.`,
 		Example: "  poaledger tx record shipment.json --from admin --wait --home ./demo\n  cat event.json | poaledger tx record - --from alice\n  poaledger tx record day1.json --from alice --skip-existing --wait",
 		Args:    exactArgs(1, "FILE or -"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -212,6 +209,13 @@ the command waits for the block and prints its height.`,
 					})
 				}
 			}
+			batches, err := g.batches(cmd, &rf, events)
+			if err != nil {
+				return err
+			}
+			if len(batches) > 1 {
+				return g.recordBatches(cmd, &rf, batches, skipped)
+			}
 			return g.send(cmd, &rf, client.RecordMsg(events), txOut{EventIDs: client.EventIDs(events), Skipped: skipped})
 		},
 	}
@@ -220,4 +224,93 @@ the command waits for the block and prints its height.`,
 
 	cmd.AddCommand(record, newProposeCmd(g), newVoteCmd(g))
 	return cmd
+}
+
+// batches cuts events into txs the chain accepts: at most its max_events_per_tx
+// (asked from the node; a wrong answer only gets a tx refused) and tx.MaxTxBytes.
+func (g *globals) batches(cmd *cobra.Command, f *txFlags, events []epcis.Event) ([][]epcis.Event, error) {
+	maxEvents := tx.MaxEventsPerTx
+	if len(events) > 1 {
+		c, err := client.New(g.node)
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+		defer cancel()
+		p, err := c.Params(ctx, client.QueryOpts{})
+		if err != nil {
+			return nil, err
+		}
+		maxEvents = int(p.Params.MaxEventsPerTx)
+	}
+	return client.SplitRecord(events, maxEvents, tx.MaxTxBytes)
+}
+
+// batchesOut is what tx record prints for a document recorded in several txs.
+type batchesOut struct {
+	Batches []client.BatchResult `json:"batches"`
+	Skipped []string             `json:"skipped,omitempty"`
+}
+
+// recordBatches records a large document batch by batch, with a progress bar
+// on a terminal, and reports each batch (and, if one fails, what committed).
+func (g *globals) recordBatches(cmd *cobra.Command, f *txFlags, batches [][]epcis.Event, skipped []string) error {
+	key, c, v, err := g.signer(cmd, f)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout*time.Duration(len(batches)))
+	defer cancel()
+	var bar *progressbar.ProgressBar
+	if w := cmd.ErrOrStderr(); g.output != "json" && isTerminal(w) {
+		bar = progressbar.NewOptions(len(batches), progressbar.OptionSetWriter(w), progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetDescription("recording batches"), progressbar.OptionShowCount())
+	}
+	results, recErr := c.RecordBatches(ctx, key.PrivKey, batches, client.SendOpts{ChainID: f.chainID, Verifier: v},
+		func(done, _ int, _ client.BatchResult) {
+			if bar != nil {
+				_ = bar.Set(done)
+			}
+		})
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	out := batchesOut{Batches: results, Skipped: skipped}
+	if err := g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
+		rows := make([][]string, 0, len(results))
+		for _, r := range results {
+			status := fmt.Sprintf("height %d", r.Height)
+			if r.Error != "" {
+				status = "FAILED: " + r.Error
+			}
+			rows = append(rows, []string{strconv.Itoa(r.Batch + 1), strconv.Itoa(len(r.IDs)), status, orDash(r.TxHash)})
+		}
+		table(w, []string{"BATCH", "EVENTS", "RESULT", "TX"}, rows)
+		for _, id := range skipped {
+			fmt.Fprintf(w, "skipped: %s (already recorded, verified)\n", id)
+		}
+	}); err != nil {
+		return err
+	}
+	return recErr
+}
+
+// signer loads --from's key and the client and verifier a tx command signs with.
+func (g *globals) signer(cmd *cobra.Command, f *txFlags) (keyring.Key, *client.Client, *client.Verifier, error) {
+	if f.from == "" {
+		return keyring.Key{}, nil, nil, usagef("--from is required (a key name; see `poaledger keys list`)")
+	}
+	key, err := keyring.New(g.home, keyOptions(cmd)...).Get(f.from)
+	if err != nil {
+		return keyring.Key{}, nil, nil, err
+	}
+	c, err := client.New(g.node)
+	if err != nil {
+		return keyring.Key{}, nil, nil, err
+	}
+	v, err := g.txVerifier(cmd, c, f, false)
+	if err != nil {
+		return keyring.Key{}, nil, nil, err
+	}
+	return key, c, v, nil
 }

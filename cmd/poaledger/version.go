@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"runtime"
 
@@ -31,7 +30,8 @@ func newVersionCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := versionInfo{Version: version, Commit: commit, CometBFT: cmtversion.TMCoreSemVer, Go: runtime.Version()}
 			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
-				fmt.Fprintf(w, "poaledger %s (commit %s)\ncometbft  %s\ngo        %s\n", v.Version, v.Commit, v.CometBFT, v.Go)
+				(&fields{}).add("poaledger", "%s (commit %s)", v.Version, v.Commit).
+					add("cometbft", "%s", v.CometBFT).add("go", "%s", v.Go).write(w)
 			})
 		},
 	}

@@ -24,7 +24,8 @@ var allowed = map[string][]string{
 	"node":              {"app", "app/api", "app/tx", "config", "consensus", "keyring", "ledger"},
 	"client":            {"app/api", "app/tx", "epcis"},
 	"testnet":           {"app", "app/api", "app/tx", "config", "consensus", "keyring", "node"},
-	"cmd/poaledger":     {"app/api", "app/tx", "client", "config", "epcis", "keyring", "node", "testnet"},
+	"cmd/poaledger":     {"app/api", "app/tx", "bench", "client", "config", "epcis", "keyring", "node", "testnet"},
+	"bench":             {"app", "app/api", "app/tx", "client", "config", "consensus", "epcis", "ledger", "testnet"},
 	"internal/testutil": {"app", "app/api", "app/tx", "config", "keyring", "node"},
 	"internal/arch":     {},
 }

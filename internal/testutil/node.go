@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -127,8 +128,24 @@ func StartNode(t testing.TB, opts ...Option) *Node {
 
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	if _, err := WaitHeight(ctx, NewRPC(t, tn.RPC), 1); err != nil {
+	rpc := NewRPC(t, tn.RPC)
+	if _, err := WaitHeight(ctx, rpc, 1); err != nil {
 		t.Fatalf("testutil: node did not produce block 1: %v", err)
+	}
+	// CometBFT reports block 1 a moment before the app's Commit returns: wait
+	// until the app answers for it too, so a test's first query finds state.
+	err = Poll(ctx, "the app to commit block 1", func(ctx context.Context) error {
+		info, err := rpc.ABCIInfo(ctx)
+		if err != nil {
+			return err
+		}
+		if info.Response.LastBlockHeight < 1 {
+			return fmt.Errorf("app at height %d", info.Response.LastBlockHeight)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("testutil: %v", err)
 	}
 	return tn
 }
