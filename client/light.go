@@ -498,7 +498,7 @@ func (v *Verifier) VerifyHeader(ctx context.Context, height int64) (*cmttypes.Li
 // explain turns a failed verification into a plainer error when the node serves
 // another chain than the user's genesis: its block at the initial height is not
 // the genesis validators' (same chain id, other genesis: every local testnet is
-// poaledger-testnet).
+// poaledger-localnet).
 func (v *Verifier) explain(ctx context.Context, err error) error {
 	var ve *VerifyError
 	if !errors.As(err, &ve) {

@@ -22,7 +22,7 @@ import (
 // startOptions are the node options of `poaledger start`: poaledger's app, or
 // the baseline app that config.toml's proxy_app names (bench.AppForHome).
 func startOptions(home string) (node.Options, func(), error) {
-	opts := node.Options{Version: version}
+	opts := node.Options{Version: version, Commit: commit}
 	app, closeApp, err := bench.AppForHome(home)
 	if err != nil {
 		return opts, nil, err
