@@ -308,27 +308,10 @@ func govQueryCmds(g *globals) []*cobra.Command {
 		},
 		nodesText)
 
-	var sf queryFlags
-	signing := &cobra.Command{
-		Use:     "signing",
-		Short:   "Show each validator's signed and missed blocks as --node observed them (not ledger state, not provable)",
-		Example: "  poaledger query signing --node tcp://127.0.0.1:26611",
-		Args:    exactArgs(0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := client.New(g.node)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), sf.timeout)
-			defer cancel()
-			res, err := c.Signing(ctx)
-			if err != nil {
-				return err
-			}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) { signingText(w, res, g.node) })
-		},
-	}
-	sf.register(signing, false)
+	signing := nodeQuery(g, "signing", "Show each validator's signed and missed blocks as --node observed them (not ledger state, not provable)",
+		"  poaledger query signing --node tcp://127.0.0.1:26611",
+		func(ctx context.Context, c *client.Client) (*client.SigningResult, error) { return c.Signing(ctx) },
+		func(w io.Writer, res *client.SigningResult) { signingText(w, res, g.node) })
 	return []*cobra.Command{proposals, proposal, authorities, nodes, signing}
 }
 

@@ -163,27 +163,10 @@ verification exits non-zero and says what failed.`,
 		},
 		paramsText)
 
-	var sf queryFlags
-	status := &cobra.Command{
-		Use:     "status",
-		Short:   "Show chain id, height, app hash and validators (as the node reports them)",
-		Example: "  poaledger query status --node tcp://127.0.0.1:26657 --output json",
-		Args:    exactArgs(0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := client.New(g.node)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), sf.timeout)
-			defer cancel()
-			st, err := c.Status(ctx)
-			if err != nil {
-				return err
-			}
-			return g.print(cmd.OutOrStdout(), st, func(w io.Writer) { statusText(w, st) })
-		},
-	}
-	status.Flags().DurationVar(&sf.timeout, "timeout", 30*time.Second, "how long to wait for the node")
+	status := nodeQuery(g, "status", "Show chain id, height, app hash and validators (as the node reports them)",
+		"  poaledger query status --node tcp://127.0.0.1:26657 --output json",
+		func(ctx context.Context, c *client.Client) (*client.Status, error) { return c.Status(ctx) },
+		statusText)
 
 	cmd.AddCommand(event, member, members, validators, misbehaviour, nonce, params, status)
 	cmd.AddCommand(govQueryCmds(g)...)
@@ -292,4 +275,29 @@ func statusText(w io.Writer, st *client.Status) {
 		rows = append(rows, []string{v.Address, strconv.FormatInt(v.Power, 10)})
 	}
 	table(w, []string{"VALIDATOR", "POWER"}, rows)
+}
+
+// nodeQuery builds a query command for what --node says of itself (status, its
+// signing record): no state, no proof.
+func nodeQuery[T any](g *globals, use, short, example string,
+	fetch func(context.Context, *client.Client) (T, error), text func(io.Writer, T)) *cobra.Command {
+	var f queryFlags
+	cmd := &cobra.Command{
+		Use: use, Short: short, Example: example, Args: exactArgs(0, ""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := client.New(g.node)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			res, err := fetch(ctx, c)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) { text(w, res) })
+		},
+	}
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for the node")
+	return cmd
 }
