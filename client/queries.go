@@ -343,31 +343,16 @@ func (c *Client) Member(ctx context.Context, addr string, opts QueryOpts) (*Memb
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	key := api.MemberKey(a)
 	path := api.PathMember + tx.AddressString(a)
-	res, info, err := c.run(ctx, path, opts, func(res *abci.ResponseQuery) ([]provenKV, error) {
-		if !bytes.Equal(res.Key, key) {
-			return nil, fmt.Errorf("response key %X, expected %X", res.Key, key)
-		}
-		if isNotFoundResponse(res) {
-			return []provenKV{{Key: key}}, nil
-		}
-		if err := checkMember(res.Value, a); err != nil {
-			return nil, err
-		}
-		return []provenKV{{Key: key, Value: res.Value}}, nil
-	})
+	raw, info, err := c.single(ctx, path, api.MemberKey(a), opts, func(raw []byte) error { return checkMember(raw, a) })
 	if err != nil {
 		return nil, err
 	}
-	if isNotFoundResponse(res) {
-		return nil, notFound(path, res, info)
-	}
 	var m api.Member
-	if err := json.Unmarshal(res.Value, &m); err != nil {
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("client: member %s: %w", addr, err)
 	}
-	return &MemberResult{Member: m, Raw: bytes.Clone(res.Value), QueryInfo: info}, nil
+	return &MemberResult{Member: m, Raw: raw, QueryInfo: info}, nil
 }
 
 // checkMember checks that raw is a member record for address addr.
