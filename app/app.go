@@ -77,6 +77,9 @@ type App struct {
 	pendingHeight int64
 	// params are the chain parameters of the working state.
 	params api.Params
+	// memo holds what CheckTx read from the last committed version, for its
+	// rechecks and FinalizeBlock (memo.go).
+	memo readMemo
 }
 
 var _ abci.Application = (*App)(nil)
@@ -122,6 +125,7 @@ func New(store *ledger.Store, opts Options) (*App, error) {
 		}
 		a.params = p
 		a.metrics.setLedger(store, last.Version)
+		a.memo.reset(last.Version)
 	}
 	return a, nil
 }
@@ -234,6 +238,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 	if err != nil {
 		return nil, fmt.Errorf("app: PrepareProposal: %w", err)
 	}
+	v = a.memo.committedView(v) // a.mu is held
 	var readErr error
 	nonceOf := func(signer string) uint64 {
 		n, err := readNonce(v, []byte(signer))
@@ -353,6 +358,7 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 	}
 	a.pendingHash, a.pendingHeight = nil, 0
 	clear(a.checkNonces)
+	a.memo.advance(a.store, version)
 	a.metrics.setLedger(a.store, version)
 	return &abci.ResponseCommit{}, nil
 }

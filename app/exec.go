@@ -174,6 +174,8 @@ func (a *App) checkTx(raw []byte) (uint32, string) {
 	if err != nil {
 		return api.CodeInternal, "read committed state: " + err.Error()
 	}
+	v = a.memo.committedView(v) // a.mu is held
+
 	c, fresh, rerr := a.lookup(raw)
 	if rerr != nil {
 		return rerr.Code, rerr.Log
@@ -318,7 +320,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 // replayed later. A store failure is returned as an error: FinalizeBlock stops
 // rather than record a refusal that other nodes would not.
 func (a *App) deliverTx(b *block, index uint32, raw []byte) (*abci.ExecTxResult, error) {
-	v := a.view(a.store.Working())
+	v := a.memo.workingView(a.store, a.view(a.store.Working()))
 	refused := func(rerr *txError) (*abci.ExecTxResult, error) {
 		if rerr.Code == api.CodeInternal {
 			return nil, fmt.Errorf("app: store failure in tx %d of block %d: %s", index, b.height, rerr.Log)

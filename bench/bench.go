@@ -43,8 +43,8 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 		"The load generator runs on the same machine as the nodes (its CPU is bench_cpu_seconds); all nodes share the machine's CPUs.",
 		"Latency runs from each tx's scheduled send time (open loop) to the moment a poller of node0's RPC (every 25 ms) first saw its block committed.")
 	if o.has(PartNetwork) && len(o.Apps) > 1 {
-		res.Notes = append(res.Notes, "Both testnets run during the whole network run, each rate offered to one app after the other "+
-			"(alternating which goes first); the idle one makes no blocks.")
+		res.Notes = append(res.Notes, "One testnet at a time: each app's testnet is started, carries every rate, and is stopped "+
+			"before the next app's starts (a testnet that has just carried a load keeps compacting and collecting, and would take CPU from the other's run).")
 	}
 	runErr := run(ctx, &o, prog, res)
 	prog.done()

@@ -682,70 +682,62 @@ func (n *network) resyncNonces(ctx context.Context, which []bool) error {
 	return nil
 }
 
-// runNetworks starts a fresh testnet for each app (all before any load, each on
-// its own ports), then offers each rate to every app before the next rate,
-// alternating which app goes first, so that a drift in the machine's background
-// load affects both apps alike (an idle testnet makes no blocks: blocks come
-// only when txs wait). Then the query run on poaledger's testnet. Every node is
-// stopped on return.
+// runNetworks runs each app in turn on a fresh testnet of its own: start it,
+// offer every rate, run the query run (poaledger), stop it, then the next app.
+// One testnet at a time: a testnet that has just carried a load is not idle
+// (Badger compacts, the GC runs, peers gossip) and would take CPU from the
+// other app's measurement if both ran side by side. Every node is stopped on
+// return.
 func runNetworks(ctx context.Context, o *Options, apps []string, prog *progress, res *Results) (err error) {
-	var nets []*network
+	for _, app := range apps {
+		if err := runNetwork(ctx, o, app, prog, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runNetwork is runNetworks for one app.
+func runNetwork(ctx context.Context, o *Options, app string, prog *progress, res *Results) (err error) {
+	n, err := startNetwork(ctx, o, app, prog)
+	if err != nil {
+		return err
+	}
 	defer func() {
-		for i := len(nets) - 1; i >= 0; i-- {
-			prog.logf("%s: stopping the nodes", nets[i].app)
-			if serr := nets[i].stop(); serr != nil && err == nil {
-				err = serr
-			}
+		prog.logf("%s: stopping the nodes", n.app)
+		if serr := n.stop(); serr != nil && err == nil {
+			err = serr
 		}
 	}()
-	for _, app := range apps {
-		n, err := startNetwork(ctx, o, app, prog)
-		if err != nil {
-			return err
-		}
-		nets = append(nets, n)
-	}
 	if o.has(PartNetwork) {
-		results := make([]NetworkResult, len(nets))
-		for i, n := range nets {
-			results[i] = NetworkResult{App: n.app, ChainID: n.chainID, Validators: o.Validators, Signers: o.Signers,
-				Conns: o.Conns, TxBytes: o.TxBytes}
-		}
-		for r, rate := range o.Rates {
-			for j := range nets {
-				i := j
-				if r%2 == 1 {
-					i = len(nets) - 1 - j
-				}
-				n := nets[i]
-				pt, err := n.runPoint(ctx, rate)
-				if err != nil {
-					return err
-				}
-				prog.logf("%s %g tx/s: committed %.0f tx/s, p50 %.0f ms, p99 %.0f ms, rejected %d, lost %d",
-					n.app, rate, pt.CommittedTPS, pt.LatencyMs.P50, pt.LatencyMs.P99, pt.Rejected, pt.Lost)
-				results[i].Points = append(results[i].Points, pt)
-				res.Network = slices.Clone(results) // partial results survive a failure
-			}
-		}
-	}
-	for _, n := range nets {
-		if n.app != AppPoaledger || !o.has(PartQuery) {
-			continue
-		}
-		if len(n.ids) == 0 {
-			// No network points ran (or none committed): record a few events
-			// to query.
-			if _, err := n.runPoint(ctx, 200); err != nil {
+		res.Network = append(res.Network, NetworkResult{App: n.app, ChainID: n.chainID, Validators: o.Validators,
+			Signers: o.Signers, Conns: o.Conns, TxBytes: o.TxBytes})
+		i := len(res.Network) - 1
+		for _, rate := range o.Rates {
+			pt, err := n.runPoint(ctx, rate)
+			if err != nil {
 				return err
 			}
+			prog.logf("%s %g tx/s: committed %.0f tx/s, p50 %.0f ms, p99 %.0f ms, rejected %d, lost %d",
+				n.app, rate, pt.CommittedTPS, pt.LatencyMs.P50, pt.LatencyMs.P99, pt.Rejected, pt.Lost)
+			res.Network[i].Points = append(res.Network[i].Points, pt) // partial results survive a failure
 		}
-		q, err := n.queryRun(ctx)
-		if err != nil {
+	}
+	if n.app != AppPoaledger || !o.has(PartQuery) {
+		return nil
+	}
+	if len(n.ids) == 0 {
+		// No network points ran (or none committed): record a few events to
+		// query.
+		if _, err := n.runPoint(ctx, 200); err != nil {
 			return err
 		}
-		res.Query = q
 	}
+	q, err := n.queryRun(ctx)
+	if err != nil {
+		return err
+	}
+	res.Query = q
 	return nil
 }
 

@@ -126,6 +126,8 @@ func TestLoadRejects(t *testing.T) {
 		"not toml":         {"this is not toml", "poaledger.toml"},
 		"huge sig cache":   {"[app]\nsig_cache_size = 99999999\n", "app.sig_cache_size"},
 		"negative pending": {"[app]\nmax_pending_txs_per_signer = -1\n", "app.max_pending_txs_per_signer -1 outside [0, 1000000]"},
+		"gc off":           {"[runtime]\ngc_percent = 0\n", "runtime.gc_percent 0 outside [25, 10000]"},
+		"gc huge":          {"[runtime]\ngc_percent = 20000\n", "runtime.gc_percent 20000 outside [25, 10000]"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

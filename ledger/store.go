@@ -60,6 +60,19 @@ type Store struct {
 	failed error // non-nil after a Commit failed part-way; guarded by mu
 
 	last atomic.Pointer[CommitInfo]
+	// latest is the tree of the last committed version, loaded once per
+	// Commit (and at open) so that reads at that version, which CheckTx and
+	// most queries make, do not load its root from Badger each time. Guarded
+	// by mu; nil when nothing is committed.
+	latest *iavl.ImmutableTree
+	// written holds the keys written (Set, SetOnce, Delete) in the working
+	// state since the last Commit or Rollback; lastWritten those of the last
+	// committed version, lastWrittenAt that version (0: unknown, as after Open).
+	// Guarded by mu. Readers that memoise values of committed versions use
+	// them to know which memoised keys are stale (Written, LastWritten).
+	written       map[string]struct{}
+	lastWritten   map[string]struct{}
+	lastWrittenAt int64
 
 	opts Options
 	log  Logger
@@ -242,6 +255,12 @@ func (s *Store) recover() error {
 	}
 	s.tree = tree
 	s.last.Store(&marker)
+	s.latest = nil
+	if marker.Version > 0 {
+		if s.latest, err = tree.GetImmutable(marker.Version); err != nil {
+			return fmt.Errorf("ledger: load version %d: %w", marker.Version, err)
+		}
+	}
 	return nil
 }
 
@@ -541,6 +560,7 @@ func (s *Store) Set(key, value []byte) error {
 	}
 	return s.write(func(t *iavl.MutableTree) error {
 		_, err := t.Set(bytes.Clone(key), bytes.Clone(value))
+		s.noteWrite(key)
 		return err
 	})
 }
@@ -564,6 +584,7 @@ func (s *Store) SetOnce(key, value []byte) error {
 			return fmt.Errorf("%w: %x", ErrExists, key)
 		}
 		_, err = t.Set(bytes.Clone(key), bytes.Clone(value))
+		s.noteWrite(key)
 		return err
 	})
 }
@@ -579,8 +600,44 @@ func (s *Store) Delete(key []byte) error {
 	}
 	return s.write(func(t *iavl.MutableTree) error {
 		_, _, err := t.Remove(key)
+		s.noteWrite(key)
 		return err
 	})
+}
+
+// noteWrite records key as written in the working state. The caller holds mu.
+func (s *Store) noteWrite(key []byte) {
+	if s.written == nil {
+		s.written = make(map[string]struct{})
+	}
+	s.written[string(key)] = struct{}{}
+}
+
+// Written reports whether key was written (Set, SetOnce or Delete, whatever
+// the outcome) in the working state since the last Commit or Rollback: when
+// it was not, the working state holds the value of the last committed version.
+func (s *Store) Written(key []byte) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.written[string(key)]
+	return ok
+}
+
+// LastWritten calls fn with every key written by the last committed version,
+// in no particular order, and returns that version. It returns 0 without
+// calling fn when the store does not know (after Open, before its first
+// Commit): a caller must then treat every key as changed. fn must not call the
+// Store.
+func (s *Store) LastWritten(fn func(key string)) int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.lastWrittenAt == 0 {
+		return 0
+	}
+	for k := range s.lastWritten {
+		fn(k)
+	}
+	return s.lastWrittenAt
 }
 
 func (s *Store) write(fn func(*iavl.MutableTree) error) error {
@@ -716,6 +773,7 @@ func (s *Store) Rollback() {
 	defer s.mu.Unlock()
 	if s.failed == nil {
 		s.tree.Rollback()
+		clear(s.written)
 	}
 }
 
@@ -745,6 +803,12 @@ func (s *Store) Commit() ([]byte, int64, error) {
 		}
 	}
 	s.last.Store(&ci)
+	s.lastWritten, s.written, s.lastWrittenAt = s.written, nil, version
+	if s.lastWritten == nil {
+		s.lastWritten = map[string]struct{}{}
+	}
+	// A failure here only costs the shortcut: immutable loads the version.
+	s.latest, _ = s.tree.GetImmutable(version)
 	if s.opts.KeepRecent > 0 {
 		s.prune(version)
 	}
@@ -798,6 +862,9 @@ func (s *Store) versionExists(v int64) bool {
 
 // immutable returns the tree at a committed version. The caller holds life.
 func (s *Store) immutable(version int64) (*iavl.ImmutableTree, error) {
+	if t := s.latest; t != nil && t.Version() == version && s.last.Load().Version == version {
+		return t, nil
+	}
 	if !s.versionExists(version) {
 		return nil, fmt.Errorf("%w: %d", ErrVersionNotFound, version)
 	}

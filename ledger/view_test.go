@@ -65,3 +65,63 @@ func TestViews(t *testing.T) {
 		})
 	}
 }
+
+// TestWrittenKeys checks the write tracking readers use to know which
+// memoised values a block made stale: Written covers the working state since
+// the last Commit or Rollback, LastWritten the last committed version, and
+// both forget across versions; a store just opened knows nothing (0).
+func TestWrittenKeys(t *testing.T) {
+	for _, be := range backends() {
+		t.Run(be.name, func(t *testing.T) {
+			s := be.open(t, Options{WriteOncePrefixes: [][]byte{[]byte("o/")}})
+			if v := s.LastWritten(func(string) { t.Fatal("a fresh store reported a write") }); v != 0 {
+				t.Fatalf("LastWritten of a fresh store = %d, want 0 (unknown)", v)
+			}
+			mustSet(t, s, "p/a", "1")
+			if err := s.SetOnce([]byte("o/x"), []byte("1")); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Delete([]byte("p/gone")); err != nil {
+				t.Fatal(err)
+			}
+			for k, want := range map[string]bool{"p/a": true, "o/x": true, "p/gone": true, "p/b": false} {
+				if got := s.Written([]byte(k)); got != want {
+					t.Fatalf("Written(%s) = %v, want %v", k, got, want)
+				}
+			}
+			_, v1 := mustCommit(t, s)
+			if s.Written([]byte("p/a")) {
+				t.Fatal("Written still true after Commit")
+			}
+			got := map[string]bool{}
+			if v := s.LastWritten(func(k string) { got[k] = true }); v != v1 || len(got) != 3 || !got["p/a"] || !got["o/x"] || !got["p/gone"] {
+				t.Fatalf("LastWritten = %d %v, want %d and the three keys", v, got, v1)
+			}
+			// A refused SetOnce writes nothing.
+			if err := s.SetOnce([]byte("o/x"), []byte("2")); !errors.Is(err, ErrExists) {
+				t.Fatal(err)
+			}
+			if s.Written([]byte("o/x")) {
+				t.Fatal("a refused SetOnce counted as a write")
+			}
+			mustSet(t, s, "p/b", "2")
+			s.Rollback()
+			if s.Written([]byte("p/b")) {
+				t.Fatal("Written still true after Rollback")
+			}
+			_, v2 := mustCommit(t, s) // an empty version
+			got = map[string]bool{}
+			if v := s.LastWritten(func(k string) { got[k] = true }); v != v2 || len(got) != 0 {
+				t.Fatalf("LastWritten after an empty version = %d %v, want %d and none", v, got, v2)
+			}
+			// Reads at the latest version see it, older versions keep theirs.
+			mustSet(t, s, "p/a", "3")
+			_, v3 := mustCommit(t, s)
+			for v, want := range map[int64]string{v1: "1", v2: "1", v3: "3"} {
+				if b, err := s.GetAt([]byte("p/a"), v); err != nil || string(b) != want {
+					t.Fatalf("GetAt(p/a, %d) = %q %v, want %q", v, b, err, want)
+				}
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -103,6 +104,9 @@ func New(home string, opts Options) (*Node, error) {
 	appCfg, err := config.Load(home)
 	if err != nil {
 		return nil, err
+	}
+	if os.Getenv("GOGC") == "" { // the environment overrides poaledger.toml
+		debug.SetGCPercent(appCfg.Runtime.GCPercent)
 	}
 	w := opts.LogWriter
 	if w == nil {
