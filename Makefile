@@ -99,6 +99,7 @@ soak:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEnvelope$$' -fuzztime=200000x ./app/tx/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBody$$' -fuzztime=200000x ./app/tx/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifyMatchesStdlib$$' -fuzztime=100000x ./app/tx/
 	$(GO) test -run '^$$' -fuzz '^FuzzSplitDocument$$' -fuzztime=100000x ./epcis/
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckTx$$' -fuzztime=50000x ./app/
 	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime=50000x ./app/

@@ -107,7 +107,7 @@ func Defaults(quick bool) Options {
 		Rates:      slices.Clone(DefaultRates),
 		Warmup:     5 * time.Second,
 		Measure:    20 * time.Second,
-		Drain:      90 * time.Second,
+		Drain:      240 * time.Second,
 		Signers:    32,
 		Conns:      32,
 		TxBytes:    1024,

@@ -88,6 +88,34 @@ type Verifier struct {
 	mu    sync.Mutex
 	root  *cmttypes.LightBlock // the verified block at genesis.InitialHeight
 	noted map[string]bool      // notes already given
+	// trust is the trust state last read from or written to TrustFile, and
+	// trustFile that file's identity then: loadTrust reuses it (no read, no
+	// signature check) while the file is the same (same inode, size and
+	// modification time; another process's save renames a new file in).
+	trust     *trustState
+	trustFile os.FileInfo
+	// verified holds the headers this Verifier verified, by height (at most
+	// maxVerifiedCache): a header once verified for this genesis stays
+	// verified, so a query proven at a height already seen needs no fetch.
+	verified map[int64]*cmttypes.LightBlock
+}
+
+// maxVerifiedCache bounds Verifier.verified.
+const maxVerifiedCache = 256
+
+// rememberVerified records lb as verified (v.mu held).
+func (v *Verifier) rememberVerified(lb *cmttypes.LightBlock) {
+	if v.verified == nil {
+		v.verified = make(map[int64]*cmttypes.LightBlock)
+	}
+	if len(v.verified) >= maxVerifiedCache {
+		lowest := lb.Height
+		for h := range v.verified {
+			lowest = min(lowest, h)
+		}
+		delete(v.verified, lowest)
+	}
+	v.verified[lb.Height] = lb
 }
 
 // NewVerifier reads genesisPath (empty: <home>/config/genesis.json) and returns a
@@ -270,6 +298,28 @@ func (v *Verifier) note(format string, args ...any) {
 // (header, validator set and commit signatures), is an error.
 func (v *Verifier) loadTrust() (*trustState, error) {
 	path := v.TrustFile()
+	if v.trust != nil {
+		if fi, err := os.Stat(path); err == nil && sameTrustFile(fi, v.trustFile) {
+			return v.trust, nil
+		}
+		v.trust, v.trustFile = nil, nil
+	}
+	ts, err := v.readTrust(path)
+	if err == nil && ts != nil {
+		if fi, serr := os.Stat(path); serr == nil {
+			v.trust, v.trustFile = ts, fi
+		}
+	}
+	return ts, err
+}
+
+// sameTrustFile reports whether a and b describe the same unchanged file.
+func sameTrustFile(a, b os.FileInfo) bool {
+	return b != nil && os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+}
+
+// readTrust reads and checks the trust file at path (loadTrust).
+func (v *Verifier) readTrust(path string) (*trustState, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		legacy := filepath.Join(v.home, "light", safeFileName(v.genesis.ChainID)+".json")
@@ -333,6 +383,7 @@ func (v *Verifier) loadTrust() (*trustState, error) {
 
 // saveTrust writes ts to TrustFile atomically (write, sync, rename).
 func (v *Verifier) saveTrust(ts *trustState) error {
+	v.trust, v.trustFile = nil, nil // ts may differ from the file until the save succeeds
 	path := v.TrustFile()
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -366,6 +417,9 @@ func (v *Verifier) saveTrust(ts *trustState) error {
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("client: %w", err)
+	}
+	if fi, err := os.Stat(path); err == nil {
+		v.trust, v.trustFile = ts, fi
 	}
 	return nil
 }
@@ -473,11 +527,18 @@ func (v *Verifier) VerifyHeader(ctx context.Context, height int64) (*cmttypes.Li
 			return nil, err
 		}
 	}
-	if height <= ts.latest.Height {
+	if lb, ok := v.verified[height]; ok {
+		return lb, nil
+	}
+	if height == ts.latest.Height {
+		return ts.latest, nil
+	}
+	if height < ts.latest.Height {
 		lb, err := v.verifyBackward(ctx, ts, height)
 		if err != nil {
 			return nil, v.explain(ctx, err)
 		}
+		v.rememberVerified(lb)
 		return lb, nil
 	}
 	target, err := v.fetchLightBlock(ctx, height)
@@ -492,6 +553,7 @@ func (v *Verifier) VerifyHeader(ctx context.Context, height int64) (*cmttypes.Li
 	if err := v.saveTrust(ts); err != nil {
 		return nil, err
 	}
+	v.rememberVerified(target)
 	return target, nil
 }
 

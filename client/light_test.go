@@ -235,3 +235,60 @@ func TestLightRejectsForeignSigners(t *testing.T) {
 	_, err = v2.VerifyHeader(ctx, 3)
 	wantVerifyError(t, err, "foreign genesis")
 }
+
+// A header once verified is answered from memory (no fetch), the trust file is
+// read again only when it changed on disk, and a second verifier on the same
+// home (another process) still reads what the first wrote.
+func TestVerifierRemembersVerifiedHeaders(t *testing.T) {
+	fc := newFakeChain(t, 40, 3)
+	srv := httptest.NewServer(fc)
+	t.Cleanup(srv.Close)
+	c := mustClient(t, srv.URL)
+	genesis := fc.writeGenesis(t)
+	v := mustVerifier(t, c, genesis)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, h := range []int64{30, 12} {
+		if _, err := v.VerifyHeader(ctx, h); err != nil {
+			t.Fatalf("verify %d: %v", h, err)
+		}
+	}
+	fetches := func() int {
+		fc.mu.Lock()
+		defer fc.mu.Unlock()
+		n := 0
+		for _, k := range fc.fetched {
+			n += k
+		}
+		return n
+	}
+	before := fetches()
+	for _, h := range []int64{30, 12, 30} {
+		lb, err := v.VerifyHeader(ctx, h)
+		if err != nil || lb.Hash().String() != fc.blocks[h].Hash().String() {
+			t.Fatalf("verify %d again: %v", h, err)
+		}
+	}
+	if got := fetches(); got != before {
+		t.Fatalf("verifying known headers again fetched %d commits", got-before)
+	}
+	// Another verifier on the same home moves the trusted header on; the first
+	// sees it (the file changed) and trusts 40 without fetching it.
+	other, err := NewVerifier(v.home, genesis, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.VerifyHeader(ctx, 40); err != nil {
+		t.Fatal(err)
+	}
+	if tr, err := v.Trusted(); err != nil || tr.Height != 40 {
+		t.Fatalf("first verifier's trusted header after the other's save: %v %v, want 40", tr, err)
+	}
+	before = fetches()
+	if _, err := v.VerifyHeader(ctx, 40); err != nil {
+		t.Fatal(err)
+	}
+	if got := fetches(); got != before {
+		t.Fatalf("the trusted header was fetched again (%d commits)", got-before)
+	}
+}

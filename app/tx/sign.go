@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
+
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
 
 // SignBytes returns what an envelope signature covers: SignDomain followed by
@@ -48,10 +51,49 @@ func (e *Envelope) VerifySignature() error {
 		return fmt.Errorf("%w: public key %d bytes, want %d", ErrBadSignature, len(e.PubKey), ed25519.PublicKeySize)
 	case len(e.Signature) != ed25519.SignatureSize:
 		return fmt.Errorf("%w: signature %d bytes, want %d", ErrBadSignature, len(e.Signature), ed25519.SignatureSize)
-	case !ed25519.Verify(ed25519.PublicKey(e.PubKey), SignBytes(e.Body), e.Signature):
+	case !verify(e.PubKey, SignBytes(e.Body), e.Signature):
 		return fmt.Errorf("%w: verification failed", ErrBadSignature)
 	}
 	return nil
+}
+
+// stdlibRules makes curve25519-voi accept exactly the signatures Go's
+// crypto/ed25519.Verify accepts (canonical S, cofactorless equation, any
+// encoding of A and R that the standard library takes): every node, whatever
+// the cache below holds, and every client that checks with the standard
+// library, agree on each signature.
+var stdlibRules = &voi.Options{Verify: voi.VerifyOptionsStdLib}
+
+// maxExpandedKeys bounds expandedKeys; past it the cache starts again empty.
+const maxExpandedKeys = 4096
+
+// expandedKeys caches the decompressed, precomputed form of the public keys
+// seen (a network's members are few and sign many txs): verification with it
+// costs about half of crypto/ed25519.Verify's (BenchmarkVerify).
+var expandedKeys struct {
+	sync.Mutex
+	m map[string]*voi.ExpandedPublicKey
+}
+
+// verify reports whether sig is pub's ed25519 signature of msg under the
+// standard library's rules. pub and sig have their sizes.
+func verify(pub, msg, sig []byte) bool {
+	expandedKeys.Lock()
+	ek := expandedKeys.m[string(pub)]
+	expandedKeys.Unlock()
+	if ek == nil {
+		var err error
+		if ek, err = voi.NewExpandedPublicKey(voi.PublicKey(pub)); err != nil {
+			return false // not a point: no signature verifies (as the standard library says)
+		}
+		expandedKeys.Lock()
+		if expandedKeys.m == nil || len(expandedKeys.m) >= maxExpandedKeys {
+			expandedKeys.m = make(map[string]*voi.ExpandedPublicKey)
+		}
+		expandedKeys.m[string(pub)] = ek
+		expandedKeys.Unlock()
+	}
+	return voi.VerifyExpandedWithOptions(ek, msg, sig, stdlibRules)
 }
 
 // Address returns the member address of an ed25519 public key: the first
