@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
@@ -180,6 +181,11 @@ func runInProc(ctx context.Context, o *Options, prog *progress, res *Results) er
 		return err
 	}
 	defer p.close()
+	// The GC target of a node (poaledger.toml's runtime.gc_percent), as node.New
+	// sets it, unless GOGC says otherwise; restored afterwards.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(config.Default().Runtime.GCPercent))
+	}
 	r := &InProcResult{Blocks: o.Blocks, BlockTxs: o.BlockTxs, TxBytes: o.TxBytes, PrefillBlockTxs: o.PrefillBy}
 
 	// Prefill: blocks through FinalizeBlock + Commit, signed while the previous
