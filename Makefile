@@ -71,7 +71,7 @@ promcheck: $(PROMTOOL)
 	$(PROMTOOL) check rules deploy/alerts.yml
 	$(PROMTOOL) test rules deploy/alerts_test.yml
 
-## The full benchmark sweep, `poaledger bench` (about 25 minutes on 2 cores; README,
+## The full benchmark sweep, `poaledger bench` (about 35 minutes on 2 cores; README,
 ## "Benchmarks"): poaledger and CometBFT's kvstore on a local 4-validator testnet, the
 ## query run, the in-process run on a 1M-event ledger. Results in BENCH_OUT;
 ## BENCH_FLAGS adds flags, e.g. `make bench BENCH_FLAGS=--quick`. The quick run is

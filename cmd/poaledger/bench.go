@@ -74,7 +74,7 @@ committed tx/s over kvstore's. --quick is the smoke-sized run (two rates for 10 
 each, a small ledger, few queries; under two minutes). Only 127.0.0.1 is used;
 every node is stopped when bench ends, however it ends.`,
 		Example: `  poaledger bench --quick
-  poaledger bench --out build/bench                 # the full sweep, 15-25 minutes
+  poaledger bench --out build/bench                 # the full sweep, about 35 minutes
   poaledger bench --rates 500,1000 --duration 30s --parts network --apps poaledger`,
 		Args: exactArgs(0, ""),
 		RunE: func(cmd *cobra.Command, _ []string) error {
