@@ -34,6 +34,16 @@ type Options struct {
 	// MaxPendingPerSigner bounds the txs one signer may have waiting in the
 	// mempool (CheckTx refuses more with over_quota); 0 means no bound.
 	MaxPendingPerSigner int
+	// MempoolTxs and MempoolBytes are the node's mempool bounds (CometBFT's
+	// mempool.size and mempool.max_txs_bytes). A new tx that would not fit is
+	// refused by CheckTx with mempool_full, before CometBFT's own check after
+	// CheckTx could drop it silently: CometBFT answers the sender "accepted"
+	// for a tx it then drops when the mempool filled meanwhile, which leaves a
+	// nonce gap that holds back the signer's later txs. The count is exact
+	// because the mempool rechecks every waiting tx after each Commit (the node
+	// refuses mempool.recheck = false). 0 means no bound.
+	MempoolTxs   int
+	MempoolBytes int64
 	// MaxPageItems bounds list queries; 0 means api.DefaultPageItems.
 	MaxPageItems int
 	// Metrics receives counters; nil means no metrics.
@@ -58,6 +68,11 @@ type App struct {
 	// checkNonces holds, per signer address, the nonces of its txs CheckTx accepted
 	// since the last Commit (see checkNonce). Reset on Commit; rebuilt by rechecks.
 	checkNonces map[string]map[uint64]bool
+	// checkTxs and checkBytes count the txs (and their bytes) CheckTx accepted
+	// since the last Commit, first checks and rechecks: after the rechecks that
+	// follow a Commit, exactly the mempool's content (see Options.MempoolTxs).
+	checkTxs   int
+	checkBytes int64
 	// checkedCache holds txs that passed every stateless check, by tx hash; only
 	// authorised signers' txs get in (see remember).
 	checkedCache *lru.Cache[string, *checked]
@@ -358,6 +373,7 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 	}
 	a.pendingHash, a.pendingHeight = nil, 0
 	clear(a.checkNonces)
+	a.checkTxs, a.checkBytes = 0, 0
 	a.memo.advance(a.store, version)
 	a.metrics.setLedger(a.store, version)
 	return &abci.ResponseCommit{}, nil

@@ -653,3 +653,78 @@ func TestMisbehaviourRecorded(t *testing.T) {
 		t.Fatal("hash mismatch")
 	}
 }
+
+// TestMempoolBoundRefusesBeforeCometBFTDrops: a new tx the mempool has no room
+// for is refused by CheckTx (mempool_full, nothing kept, its nonce still free),
+// rechecks of waiting txs always pass, and the count restarts from the rechecks
+// after each Commit, as CometBFT's mempool does.
+func TestMempoolBoundRefusesBeforeCometBFTDrops(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		txs   int
+		bytes int64
+	}{
+		{"by count", 3, 0},
+		{"by bytes", 0, 0}, // bytes set below from the txs' sizes
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var txs [][]byte
+			mk := func(h *harness) {
+				txs = txs[:0]
+				for i := range 5 {
+					txs = append(txs, h.sign(recorder, &tx.RecordEvents{Events: [][]byte{event(20 + i)}}, func(b *tx.Body) { b.Nonce = uint64(i) }))
+				}
+			}
+			probe := newHarness(t, "")
+			mk(probe)
+			bound := tc.bytes
+			if tc.txs == 0 {
+				bound = int64(len(txs[0]) + len(txs[1]) + len(txs[2]) + len(txs[3])/2)
+			}
+			h := newHarness(t, "", func(s *harnessSetup) { s.opts.MempoolTxs, s.opts.MempoolBytes = tc.txs, bound })
+			h.block()
+			mk(h)
+			for i := range 3 {
+				if r := h.check(txs[i]); r.Code != api.CodeOK {
+					t.Fatalf("check %d: %d %s", i, r.Code, r.Log)
+				}
+			}
+			r := h.check(txs[3])
+			if r.Code != api.CodeMempoolFull || r.Codespace != api.Codespace || !strings.Contains(r.Log, "mempool is full") {
+				t.Fatalf("fourth tx: code %d %q %q, want mempool_full", r.Code, r.Codespace, r.Log)
+			}
+			// Nothing was kept: the same tx is refused again for room, not as a
+			// repeated nonce.
+			if r := h.check(txs[3]); r.Code != api.CodeMempoolFull {
+				t.Fatalf("fourth tx again: %d %s", r.Code, r.Log)
+			}
+			// An empty block: the mempool rechecks its three txs, all pass, and
+			// there is still no room.
+			h.block()
+			for i := range 3 {
+				if rc, _ := h.app.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: txs[i], Type: abci.CheckTxType_Recheck}); rc.Code != api.CodeOK {
+					t.Fatalf("recheck %d: %d %s", i, rc.Code, rc.Log)
+				}
+			}
+			if r := h.check(txs[3]); r.Code != api.CodeMempoolFull {
+				t.Fatalf("fourth tx after rechecks: %d %s", r.Code, r.Log)
+			}
+			// A block takes two of them; the mempool rechecks the one left:
+			// room for two more again.
+			h.block(txs[0], txs[1])
+			if rc, _ := h.app.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: txs[2], Type: abci.CheckTxType_Recheck}); rc.Code != api.CodeOK {
+				t.Fatalf("recheck after block: %d %s", rc.Code, rc.Log)
+			}
+			for i := 3; i < 5; i++ {
+				if r := h.check(txs[i]); r.Code != api.CodeOK {
+					t.Fatalf("check %d after block: %d %s", i, r.Code, r.Log)
+				}
+			}
+			for i, r := range h.block(txs[2], txs[3], txs[4]) {
+				if r.Code != api.CodeOK {
+					t.Fatalf("block tx %d: %d %s", i, r.Code, r.Log)
+				}
+			}
+		})
+	}
+}

@@ -138,12 +138,36 @@ func (a *App) remember(c *checked) {
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	code, log := a.checkTx(req.Tx)
+	code, log := a.mempoolRoom(req)
+	if code == api.CodeOK {
+		code, log = a.checkTx(req.Tx)
+	}
+	if code == api.CodeOK {
+		a.checkTxs++
+		a.checkBytes += int64(len(req.Tx))
+	}
 	a.metrics.txChecked(code)
 	if code != api.CodeOK {
 		return &abci.ResponseCheckTx{Code: code, Codespace: api.Codespace, Log: log}, nil
 	}
 	return &abci.ResponseCheckTx{Code: api.CodeOK}, nil
+}
+
+// mempoolRoom refuses a new tx the mempool has no room for (Options.MempoolTxs).
+// A recheck is of a tx already in the mempool: it always has room. The
+// refusal is cheap (before decoding) and definitive: nothing was kept, the
+// tx's nonce is still free, and the same tx may be sent again later.
+func (a *App) mempoolRoom(req *abci.RequestCheckTx) (uint32, string) {
+	if req.Type == abci.CheckTxType_Recheck {
+		return api.CodeOK, ""
+	}
+	if n := a.opts.MempoolTxs; n > 0 && a.checkTxs >= n {
+		return api.CodeMempoolFull, fmt.Sprintf("this node's mempool is full (%d txs waiting, mempool.size %d); send the tx again after the next block", a.checkTxs, n)
+	}
+	if b := a.opts.MempoolBytes; b > 0 && a.checkBytes+int64(len(req.Tx)) > b {
+		return api.CodeMempoolFull, fmt.Sprintf("this node's mempool is full (%d bytes waiting, this tx %d bytes, mempool.max_txs_bytes %d); send the tx again after the next block", a.checkBytes, len(req.Tx), b)
+	}
+	return api.CodeOK, ""
 }
 
 // committed is the view CheckTx reads: the last committed version, or the

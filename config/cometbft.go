@@ -63,7 +63,10 @@ func LoadCometBFT(home string) (*cmtcfg.Config, error) {
 //   - mempool.max_tx_bytes may not exceed the app's bound tx.MaxTxBytes (the app would
 //     refuse such txs in CheckTx anyway, after CometBFT had carried them);
 //   - rpc.max_body_bytes must carry a broadcast_tx_sync of a mempool.max_tx_bytes tx,
-//     i.e. be at least RPCBodyBytes(mempool.max_tx_bytes).
+//     i.e. be at least RPCBodyBytes(mempool.max_tx_bytes);
+//   - mempool.recheck must stay on: the app's per-signer nonce window and its
+//     mempool bound (app.Options.MempoolTxs) are rebuilt by the rechecks after
+//     each Commit.
 //
 // Errors wrap ErrInvalid and name the key and the bound.
 func ValidateCometBFT(c *cmtcfg.Config) error {
@@ -71,6 +74,10 @@ func ValidateCometBFT(c *cmtcfg.Config) error {
 	if maxTx > tx.MaxTxBytes {
 		return fmt.Errorf("%w: mempool.max_tx_bytes %d exceeds the app's tx limit %d (tx.MaxTxBytes); set it to at most %d",
 			ErrInvalid, maxTx, tx.MaxTxBytes, tx.MaxTxBytes)
+	}
+	if !c.Mempool.Recheck && c.Mempool.Type != cmtcfg.MempoolTypeNop {
+		return fmt.Errorf("%w: mempool.recheck = false is not supported: poaledger's CheckTx rebuilds each signer's waiting nonces and the mempool's count from the rechecks after every block; set it to true",
+			ErrInvalid)
 	}
 	if need := RPCBodyBytes(maxTx); c.RPC.MaxBodyBytes < need {
 		return fmt.Errorf("%w: rpc.max_body_bytes %d cannot carry a broadcast_tx_sync of a %d-byte tx (mempool.max_tx_bytes): "+

@@ -86,6 +86,7 @@ func TestLoadCometBFTRejects(t *testing.T) {
 			[]string{"rpc.max_body_bytes 1000000", "at least " + strconv.FormatInt(RPCBodyBytes(tx.MaxTxBytes), 10)}},
 		{"tx above app limit", [2]string{"max_tx_bytes", strconv.Itoa(tx.MaxTxBytes + 1)},
 			[]string{"mempool.max_tx_bytes 1048577", "at most 1048576"}},
+		{"recheck off", [2]string{"recheck", "false"}, []string{"mempool.recheck = false", "set it to true"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

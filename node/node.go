@@ -144,6 +144,8 @@ func New(home string, opts Options) (*Node, error) {
 		SigCacheSize:        appCfg.App.SigCacheSize,
 		MaxPageItems:        appCfg.App.MaxPageItems,
 		MaxPendingPerSigner: appCfg.App.MaxPendingPerSigner,
+		MempoolTxs:          cmtCfg.Mempool.Size,
+		MempoolBytes:        cmtCfg.Mempool.MaxTxsBytes,
 		Metrics:             metrics,
 		Logger:              logger.With("module", "app"),
 		SoftwareVersion:     opts.Version,

@@ -22,6 +22,7 @@ const (
 	CodeInternal         uint32 = 13 // query: the store failed
 	CodeOverQuota        uint32 = 14 // signer over its mempool or per-block share
 	CodeUnauthorizedNode uint32 = 15 // peer filter: node not admitted (or revoked)
+	CodeMempoolFull      uint32 = 16 // this node's mempool holds as many txs (or bytes) as it may
 )
 
 // codeNames are the stable snake_case names of the codes, indexed by code.
@@ -42,6 +43,7 @@ var codeNames = [...]string{
 	CodeInternal:         "internal",
 	CodeOverQuota:        "over_quota",
 	CodeUnauthorizedNode: "unauthorized_node",
+	CodeMempoolFull:      "mempool_full",
 }
 
 // CodeName returns the stable snake_case name of a code (used as a metrics label),
