@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poaledger/poaledger/app"
 	"github.com/poaledger/poaledger/internal/testutil"
 )
 
@@ -36,10 +37,20 @@ type procCluster struct {
 
 func startProcCluster(t *testing.T, validators int) *procCluster {
 	t.Helper()
-	dir := t.TempDir()
-	m, err := Init(InitOptions{Dir: dir, Validators: validators, ChainID: "faults",
-		BasePort: freeBasePort(t, validators), Tune: fastConsensus})
+	return startProcClusterWith(t, InitOptions{Validators: validators, ChainID: "faults", Tune: fastConsensus})
+}
+
+// startProcClusterWith starts the testnet opts describes (Dir and BasePort are
+// filled in), with members added to its genesis first.
+func startProcClusterWith(t *testing.T, opts InitOptions, members ...app.GenesisMember) *procCluster {
+	t.Helper()
+	opts.Dir = t.TempDir()
+	opts.BasePort = freeBasePort(t, opts.Validators)
+	m, err := Init(opts)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := AddGenesisMembers(m, members...); err != nil {
 		t.Fatal(err)
 	}
 	c := NewCluster(m, testBinary)
