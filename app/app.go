@@ -142,6 +142,7 @@ func New(store *ledger.Store, opts Options) (*App, error) {
 		a.metrics.setLedger(store, last.Version)
 		a.memo.reset(last.Version)
 	}
+	a.memo.filter.start(store)
 	return a, nil
 }
 
@@ -375,6 +376,7 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 	clear(a.checkNonces)
 	a.checkTxs, a.checkBytes = 0, 0
 	a.memo.advance(a.store, version)
+	a.memo.filter.advance(a.store, version)
 	a.metrics.setLedger(a.store, version)
 	return &abci.ResponseCommit{}, nil
 }

@@ -24,6 +24,9 @@ type readMemo struct {
 	at   int64             // committed version of vals; 0: empty
 	vals map[string][]byte // nil value: absent at that version
 	off  bool              // tests: read everything from the store
+	// filter answers "absent" for event ids and eventIDs without a read
+	// (absent.go); it advances at each Commit beside the memo.
+	filter absentFilter
 }
 
 // advance moves the memo to committed version v, which the store has just
@@ -78,6 +81,10 @@ func (v memoView) Get(key []byte) ([]byte, error) {
 	if val, ok := v.m.vals[string(key)]; ok {
 		return bytes.Clone(val), nil
 	}
+	if v.m.filter.absent(key, v.m.at) {
+		v.m.vals[string(key)] = nil
+		return nil, nil
+	}
 	val, err := v.base.Get(key)
 	if err != nil {
 		return nil, err
@@ -109,12 +116,18 @@ func (v overlayView) Get(key []byte) ([]byte, error) {
 	if val, ok := v.m.vals[string(key)]; ok && !v.s.Written(key) {
 		return bytes.Clone(val), nil
 	}
+	if v.m.filter.absent(key, v.m.at) && !v.s.Written(key) {
+		return nil, nil
+	}
 	return v.base.Get(key)
 }
 
 func (v overlayView) Has(key []byte) (bool, error) {
 	if val, ok := v.m.vals[string(key)]; ok && !v.s.Written(key) {
 		return val != nil, nil
+	}
+	if v.m.filter.absent(key, v.m.at) && !v.s.Written(key) {
+		return false, nil
 	}
 	return v.base.Has(key)
 }
