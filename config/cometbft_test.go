@@ -61,7 +61,7 @@ func TestLoadCometBFT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Consensus.TimeoutCommit != time.Second || c.Consensus.CreateEmptyBlocksInterval != 30*time.Second ||
+	if c.Consensus.TimeoutCommit != 500*time.Millisecond || c.Consensus.CreateEmptyBlocksInterval != 30*time.Second ||
 		c.Mempool.MaxTxBytes != tx.MaxTxBytes || c.RPC.MaxBodyBytes != RPCBodyBytes(tx.MaxTxBytes) {
 		t.Fatalf("loaded %v %v %d %d", c.Consensus.TimeoutCommit, c.Consensus.CreateEmptyBlocksInterval,
 			c.Mempool.MaxTxBytes, c.RPC.MaxBodyBytes)

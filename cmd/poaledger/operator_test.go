@@ -267,7 +267,7 @@ func TestCleanStopLogs(t *testing.T) {
 	cfg = []byte(strings.NewReplacer(`"tcp://127.0.0.1:26657"`, strconv.Quote(rpc),
 		`"tcp://0.0.0.0:26656"`, fmt.Sprintf(`"tcp://127.0.0.1:%d"`, ports[1]),
 		`"127.0.0.1:26660"`, fmt.Sprintf(`"127.0.0.1:%d"`, ports[2]),
-		`timeout_commit = "1s"`, `timeout_commit = "200ms"`).Replace(string(cfg)))
+		`timeout_commit = "500ms"`, `timeout_commit = "200ms"`).Replace(string(cfg)))
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}

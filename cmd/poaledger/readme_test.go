@@ -726,7 +726,7 @@ func (r *readmeRun) freshPorts(l readmeLine, home string) {
 		{fmt.Sprintf(`"tcp://127.0.0.1:%d"`, readmeDefaultRPC), fmt.Sprintf(`"tcp://127.0.0.1:%d"`, rpc)},
 		{`"tcp://0.0.0.0:26656"`, fmt.Sprintf(`"tcp://127.0.0.1:%d"`, p2p)},
 		{`"127.0.0.1:26660"`, fmt.Sprintf(`"127.0.0.1:%d"`, metrics)},
-		{`timeout_commit = "1s"`, `timeout_commit = "200ms"`},
+		{`timeout_commit = "500ms"`, `timeout_commit = "200ms"`},
 	} {
 		if !strings.Contains(s, rep[0]) {
 			t.Fatalf("%s: %s has no %s", l, cfgPath, rep[0])
