@@ -754,8 +754,15 @@ func (v *Verifier) freshFloor(ctx context.Context) (int64, error) {
 		latest, trusted.Height, v.TrustFile())
 }
 
-// waitForHeight polls until the node has a block at height, bounded by ctx and MaxWait.
+// waitForHeight polls until the node has a block at height, bounded by ctx and
+// MaxWait. A height whose header this Verifier already verified exists: no poll.
 func (v *Verifier) waitForHeight(ctx context.Context, height int64) error {
+	v.mu.Lock()
+	_, known := v.verified[height]
+	v.mu.Unlock()
+	if known {
+		return nil
+	}
 	maxWait := v.MaxWait
 	if maxWait <= 0 {
 		maxWait = DefaultMaxWait
@@ -803,9 +810,16 @@ func (v *Verifier) verifyResponse(ctx context.Context, responseHeight, floor int
 	if floor > 0 && responseHeight < floor-1 {
 		return 0, 0, stale(responseHeight)
 	}
-	top, err := v.latestHeight(ctx)
-	if err != nil {
-		return 0, 0, err
+	// The node's latest block: floor, when the answer is not beyond it (floor is
+	// the node's latest height read just before the query, and heights only
+	// grow), else asked again. A top below the node's true latest only sends
+	// the check down the waiting path below, never accepts more.
+	top := floor
+	if floor <= 0 || responseHeight > floor {
+		var err error
+		if top, err = v.latestHeight(ctx); err != nil {
+			return 0, 0, err
+		}
 	}
 	if responseHeight > top {
 		return 0, 0, verifyErr(responseHeight, nil, "response height %d is beyond the node's latest block %d", responseHeight, top)

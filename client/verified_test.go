@@ -10,9 +10,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -448,5 +451,84 @@ func TestNodeOfAnotherChainRefused(t *testing.T) {
 	ev2 := []byte(strings.Replace(testEvent, "2017", "2019", 1))
 	if _, err := c.Send(ctx, tn.Admin.PrivKey, &tx.RecordEvents{Events: [][]byte{ev2}}, SendOpts{Verifier: v, Wait: true}); err != nil {
 		t.Fatalf("second send: %v", err)
+	}
+}
+
+// TestProvenQueryRoundTrips: once its headers are verified, a proven query of
+// the latest state on an idle chain costs two round trips (/status for the
+// freshness floor, abci_query), not three: the node's latest height read for
+// the floor also bounds the answer's height. An answer claiming a height
+// beyond that is still checked against the node's word and refused.
+func TestProvenQueryRoundTrips(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	tn := startTestNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	c := mustClient(t, tn.RPC)
+	v := mustVerifier(t, c, tn.GenesisFile())
+	if _, err := c.Send(ctx, tn.Admin.PrivKey, &tx.RecordEvents{Events: [][]byte{[]byte(testEvent)}}, SendOpts{Verifier: v, Wait: true}); err != nil {
+		t.Fatal(err)
+	}
+	id := epcis.EventID([]byte(testEvent))
+	var mu sync.Mutex
+	calls := map[string]int{}
+	px := newTamperProxy(t, tn.HTTP, nil, func(p *tamperProxy) {
+		p.request = func(method string, _ map[string]any) bool {
+			mu.Lock()
+			calls[method]++
+			mu.Unlock()
+			return false
+		}
+	})
+	pc := mustClient(t, px.URL)
+	pv := mustVerifier(t, pc, tn.GenesisFile())
+	proven := QueryOpts{Prove: true, Verifier: pv}
+	// Warm up until the chain is idle: the answer's header is verified and
+	// the chain does not move between two queries.
+	var last int64
+	for range 50 {
+		ev, err := pc.Event(ctx, id, proven)
+		if err != nil || !ev.Verified {
+			t.Fatalf("event: %+v %v", ev, err)
+		}
+		if ev.Height == last {
+			break
+		}
+		last = ev.Height
+	}
+	mu.Lock()
+	clear(calls)
+	mu.Unlock()
+	ev, err := pc.Event(ctx, id, proven)
+	if err != nil || !ev.Verified {
+		t.Fatalf("event: %+v %v", ev, err)
+	}
+	mu.Lock()
+	got := maps.Clone(calls)
+	mu.Unlock()
+	if got["status"] != 1 || got["abci_query"] != 1 || len(got) != 2 {
+		t.Fatalf("a proven query of an idle chain made calls %v, want one status and one abci_query", got)
+	}
+
+	// A node that answers for a height past its own latest block is refused.
+	beyond := newTamperProxy(t, tn.HTTP, func(method string, res map[string]any) bool {
+		if method != "abci_query" {
+			return false
+		}
+		r, ok := res["response"].(map[string]any)
+		if !ok {
+			return false
+		}
+		h, _ := strconv.ParseInt(fmt.Sprint(r["height"]), 10, 64)
+		r["height"] = strconv.FormatInt(h+1000, 10)
+		return true
+	})
+	bc := mustClient(t, beyond.URL)
+	_, err = bc.Event(ctx, id, QueryOpts{Prove: true, Verifier: mustVerifier(t, bc, tn.GenesisFile())})
+	wantVerifyError(t, err, "an answer for a height past the node's latest block")
+	if !strings.Contains(err.Error(), "beyond the node's latest block") {
+		t.Fatalf("error does not say the height is beyond the latest block: %v", err)
 	}
 }
