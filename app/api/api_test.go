@@ -77,7 +77,7 @@ func TestDecodeParamsRefuses(t *testing.T) {
 
 func TestCodeNames(t *testing.T) {
 	seen := map[string]uint32{}
-	for c := CodeOK; c <= CodeUnauthorizedNode; c++ {
+	for c := CodeOK; c <= CodeMempoolFull; c++ {
 		n := CodeName(c)
 		if n == "" || n == "unknown" || strings.ToLower(n) != n {
 			t.Errorf("code %d has name %q", c, n)
@@ -87,7 +87,7 @@ func TestCodeNames(t *testing.T) {
 		}
 		seen[n] = c
 	}
-	if CodeName(CodeUnauthorizedNode+1) != "unknown" || CodeName(1<<31) != "unknown" {
+	if CodeName(CodeMempoolFull+1) != "unknown" || CodeName(1<<31) != "unknown" {
 		t.Error("undefined codes must be named unknown")
 	}
 }
