@@ -350,18 +350,26 @@ func paramsEdit(edit func(map[string]any)) func(method string, params, res map[s
 // Case 3 (client side): DropRecorded with proofs refuses a node that claims an
 // event it does not hold (here: it answers the lookup of a new event with another,
 // recorded one).
-func TestDropRecordedProven(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a node")
-	}
+// startWithEvent starts a test node and records testEvent through it: the
+// node, a client and verifier of it, and a context of 90 s.
+func startWithEvent(t *testing.T) (*testNode, context.Context, *Client, *Verifier) {
+	t.Helper()
 	tn := startTestNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	c := mustClient(t, tn.RPC)
 	v := mustVerifier(t, c, tn.GenesisFile())
 	if _, err := c.Send(ctx, tn.Admin.PrivKey, &tx.RecordEvents{Events: [][]byte{[]byte(testEvent)}}, SendOpts{Verifier: v, Wait: true}); err != nil {
 		t.Fatal(err)
 	}
+	return tn, ctx, c, v
+}
+
+func TestDropRecordedProven(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	tn, ctx, c, v := startWithEvent(t)
 	recorded := epcis.EventID([]byte(testEvent))
 	fresh, err := epcis.Parse([]byte(strings.Replace(testEvent, "2017", "2018", 1)))
 	if err != nil {
@@ -463,14 +471,7 @@ func TestProvenQueryRoundTrips(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	tn := startTestNode(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	c := mustClient(t, tn.RPC)
-	v := mustVerifier(t, c, tn.GenesisFile())
-	if _, err := c.Send(ctx, tn.Admin.PrivKey, &tx.RecordEvents{Events: [][]byte{[]byte(testEvent)}}, SendOpts{Verifier: v, Wait: true}); err != nil {
-		t.Fatal(err)
-	}
+	tn, ctx, _, _ := startWithEvent(t)
 	id := epcis.EventID([]byte(testEvent))
 	var mu sync.Mutex
 	calls := map[string]int{}
