@@ -120,8 +120,11 @@ func TestNoAcceptedTxLostUnderLoad(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if refusals["mempool_full"] == 0 {
-		t.Fatalf("no mempool_full refusal (refusals %v): the load never filled a mempool of %d", refusals, noLossMempool)
+	// The mempools filled: refused by CometBFT before the app (most of the
+	// time) or by the app's bound (when a tx passed CometBFT's check while the
+	// last room was being taken, the case CometBFT would have dropped).
+	if full := refusals["mempool_full"] + refusals["rpc: mempool is full"]; full == 0 {
+		t.Fatalf("no full-mempool refusal (refusals %v): the load never filled a mempool of %d", refusals, noLossMempool)
 	}
 
 	// Every accepted tx commits: each signer's committed nonce reaches
