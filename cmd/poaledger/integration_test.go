@@ -137,10 +137,10 @@ func TestEndToEnd(t *testing.T) {
 	}
 	s := string(cfg)
 	for old, repl := range map[string]string{
-		`"tcp://127.0.0.1:26657"`: fmt.Sprintf(`"tcp://127.0.0.1:%d"`, rpcPort),
-		`"tcp://0.0.0.0:26656"`:   fmt.Sprintf(`"tcp://127.0.0.1:%d"`, p2pPort),
-		`"127.0.0.1:26660"`:       fmt.Sprintf(`"127.0.0.1:%d"`, metricsPort),
-		`timeout_commit = "500ms"`:   `timeout_commit = "200ms"`,
+		`"tcp://127.0.0.1:26657"`:  fmt.Sprintf(`"tcp://127.0.0.1:%d"`, rpcPort),
+		`"tcp://0.0.0.0:26656"`:    fmt.Sprintf(`"tcp://127.0.0.1:%d"`, p2pPort),
+		`"127.0.0.1:26660"`:        fmt.Sprintf(`"127.0.0.1:%d"`, metricsPort),
+		`timeout_commit = "500ms"`: `timeout_commit = "200ms"`,
 	} {
 		if !strings.Contains(s, old) {
 			t.Fatalf("config.toml has no %s", old)
