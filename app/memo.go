@@ -113,23 +113,36 @@ type overlayView struct {
 }
 
 func (v overlayView) Get(key []byte) ([]byte, error) {
-	if val, ok := v.m.vals[string(key)]; ok && !v.s.Written(key) {
+	if val, absent, ok := v.committed(key); ok {
+		if absent {
+			return nil, nil
+		}
 		return bytes.Clone(val), nil
-	}
-	if v.m.filter.absent(key, v.m.at) && !v.s.Written(key) {
-		return nil, nil
 	}
 	return v.base.Get(key)
 }
 
 func (v overlayView) Has(key []byte) (bool, error) {
-	if val, ok := v.m.vals[string(key)]; ok && !v.s.Written(key) {
-		return val != nil, nil
-	}
-	if v.m.filter.absent(key, v.m.at) && !v.s.Written(key) {
-		return false, nil
+	if val, absent, ok := v.committed(key); ok {
+		return !absent && val != nil, nil
 	}
 	return v.base.Has(key)
+}
+
+// committed answers a read of key from the last committed version (the memo,
+// or the absent filter) when the working state has not written key; ok false
+// means "read the working state".
+func (v overlayView) committed(key []byte) (val []byte, absent, ok bool) {
+	if v.s.Written(key) {
+		return nil, false, false
+	}
+	if val, ok := v.m.vals[string(key)]; ok {
+		return val, val == nil, true
+	}
+	if v.m.filter.absent(key, v.m.at) {
+		return nil, true, true
+	}
+	return nil, false, false
 }
 
 func (v overlayView) Iterate(prefix, cursor []byte, limit int) ([]ledger.KV, []byte, error) {
