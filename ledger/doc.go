@@ -82,7 +82,7 @@
 //
 // The Badger batch (BadgerDB.NewBatch) stages operations in memory and applies
 // them in order on Write, in as many transactions as needed. It is atomic for a
-// reader only when it fits one transaction (MemTableSize*15%, about 9.6 MiB
+// reader only when it fits one transaction (MemTableSize*15%, about 4.8 MiB
 // here); the Store does not rely on batch atomicity, only on the marker.
 //
 // iavl's data lives under the Badger key prefix "t/" and the Store's own
@@ -165,7 +165,7 @@
 //	1000    16,299      16,947    13,515  1.00 (0.96-1.08)
 //
 // Runs under heavier load gave 0.89-1.18 and 0.87-1.14. The number of fsyncs
-// is the same: for a block that fits one transaction (then up to ~4.8 MiB), before,
+// is the same: for a block that fits one transaction (up to ~4.8 MiB), before,
 // DB.Sync after SaveVersion (WAL + value log) and after the marker (WAL +
 // value log); now, the tree's transaction (value log + WAL) and the marker's
 // (value log + WAL): 4.1 msyncs per block both ways, counted with strace over
@@ -230,12 +230,12 @@
 //
 // # Badger settings (validator profile)
 //
-// MemTableSize 64 MiB with 2 memtables, level 0 compacted at 8 tables (writes
+// MemTableSize 32 MiB with 2 memtables, level 0 compacted at 8 tables (writes
 // stall at 24), value-log files of 128 MiB, values of
 // 512 bytes and more in the value log (smaller ones inline in the LSM tree), no
 // compression, no block cache, table indices and bloom filters kept with the
 // mmap'd tables (IndexCacheSize 0), 2 compactors, no conflict detection (single
-// writer), L0 compacted on Close, SyncWrites on (every write is synced before
+// writer), no L0 compaction on Close, SyncWrites on (every write is synced before
 // it returns, see Power loss; off with Options.NoSync). A goroutine runs the value-log GC
 // every 10 minutes (discard ratio 0.5) and is stopped by Close before Badger
 // closes.
@@ -261,13 +261,17 @@
 // commit's nodes, which sort above all older ones (iavl v1 keys a node by
 // version and nonce). Its key range therefore overlaps every table of the base
 // level, and each L0 compaction rewrites the whole base level along with the
-// L0 tables. 8 tables of 64 MiB per compaction instead of 4 of 32 MiB pay that
-// once per 512 MiB flushed instead of per 128 MiB: a 400k-event prefill wrote
-// 15.7 GB instead of 19.0 GB (-18 %) and ran at 987 instead of 863 events/s.
-// Reads check at most 8 L0 tables, each behind a bloom filter. Moving the
-// marker above the tree (so a flushed table overlaps one base-level table)
-// wrote more, not less (16.8 GB at 400k events with the settings above), and
-// was not kept.
+// L0 tables. Compacting at 8 tables instead of 4 pays that once per 256 MiB
+// flushed instead of per 128 MiB: a 100k-event prefill plus 20 blocks wrote
+// 2.30 GB instead of 3.24 GB (-29 %). 8 tables of 64 MiB wrote 18 % less than
+// the old settings at 400k events, but their compactions outlast a stop: with
+// L0 compacted on Close too, a 4-node bench missed its 15 s SIGTERM grace, so
+// memtables stay at 32 MiB and Close no longer compacts L0 (the next Open's
+// compactors do). Reads check at most 8 L0 tables, each behind a bloom filter.
+// Moving the marker above the tree (so a flushed table overlaps one base-level
+// table) wrote more, not less (3.93 against 3.24 GB at 100k events, 16.8
+// against 15.7 GB at 400k), and was not kept; so was LevelSizeMultiplier 50
+// (-5 % bytes, worse p99).
 //
 // Where the remaining gap to goleveldb comes from (small blocks, seq keys): a
 // Badger write transaction costs ~10 µs fixed plus ~1.9 µs per 100-byte entry
