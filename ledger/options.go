@@ -104,8 +104,9 @@ func badgerOptions(dir string, lg Logger) badger.Options {
 	o.DetectConflicts = false // single writer; conflict tracking only costs memory
 	o.MetricsEnabled = false
 	// No L0 compaction on Close: with up to 8 L0 tables it can take longer
-	// than a supervisor waits after SIGTERM (a 4-node bench on 2 cores missed
-	// 15 s). The tables stay in L0 and are compacted after the next Open.
+	// than a supervisor waits after SIGTERM (a 4-node bench on 2 cores, then
+	// with 64 MiB memtables, missed its 15 s). The tables stay in L0 and are
+	// compacted after the next Open.
 	o.CompactL0OnClose = false
 	o.Logger = badgerLogger{lg}
 	return o
