@@ -256,21 +256,22 @@
 // of these settings changes what is synced or when: crash safety (above) is
 // unchanged.
 //
-// Level 0 (bench --parts inproc, 2026-11-30): each table Badger flushes holds
-// the commit marker "m/commit", which sorts below every tree key, and the
-// commit's nodes, which sort above all older ones (iavl v1 keys a node by
-// version and nonce). Its key range therefore overlaps every table of the base
-// level, and each L0 compaction rewrites the whole base level along with the
-// L0 tables. Compacting at 8 tables instead of 4 pays that once per 256 MiB
-// flushed instead of per 128 MiB: a 100k-event prefill plus 20 blocks wrote
-// 2.30 GB instead of 3.24 GB (-29 %). 8 tables of 64 MiB wrote 18 % less than
-// the old settings at 400k events, but their compactions outlast a stop: with
-// L0 compacted on Close too, a 4-node bench missed its 15 s SIGTERM grace, so
+// Level 0 (bench --parts inproc, 2026-11-30): compacting level 0 at 8 tables
+// instead of 4 wrote 29 % fewer bytes on a 100k-event prefill plus 20 blocks
+// (2.30 GB instead of 3.24 GB, /proc/<pid>/io). Why is not established. The
+// first explanation, that every flushed table spans the commit marker
+// "m/commit" (below every tree key) and the commit's nodes (above all older
+// ones: iavl v1 keys a node by version and nonce), so that each L0 compaction
+// rewrites the whole base level, does not hold up: a test build that skipped
+// the marker's write wrote as much as the same build writing it (2.28 against
+// 2.16 GB, run back to back). 8 tables of 64 MiB wrote 18 % less than the old
+// settings at 400k events, but their compactions outlast a stop: with L0
+// compacted on Close too, a 4-node bench missed its 15 s SIGTERM grace, so
 // memtables stay at 32 MiB and Close no longer compacts L0 (the next Open's
-// compactors do). Reads check at most 8 L0 tables, each behind a bloom filter.
-// Moving the marker above the tree (so a flushed table overlaps one base-level
-// table) wrote more, not less (3.93 against 3.24 GB at 100k events, 16.8
-// against 15.7 GB at 400k), and was not kept; so was LevelSizeMultiplier 50
+// compactors do). Reads check at most 8 L0 tables, each behind a bloom
+// filter. Moving the marker above the tree ("u/commit") wrote more, not less
+// (3.93 against 3.24 GB at 100k events, 16.8 against 15.7 GB at 400k), and
+// was not kept; so was LevelSizeMultiplier 50
 // (-5 % bytes, worse p99).
 //
 // Where the remaining gap to goleveldb comes from (small blocks, seq keys): a
