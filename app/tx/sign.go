@@ -69,7 +69,9 @@ const maxExpandedKeys = 4096
 
 // expandedKeys caches the decompressed, precomputed form of the public keys
 // seen (a network's members are few and sign many txs): verification with it
-// costs about half of crypto/ed25519.Verify's (BenchmarkVerify).
+// cost about half of crypto/ed25519.Verify's where it was first measured
+// (BenchmarkVerify); on an AMD EPYC of family 23 (Zen 1, whose AVX2 runs at
+// half width) it was 99 against 108 µs (2026-11-30).
 var expandedKeys struct {
 	sync.Mutex
 	m map[string]*voi.ExpandedPublicKey
