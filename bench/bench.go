@@ -33,9 +33,15 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 	prog := newProgress(o.Progress, o.Terminal)
 	res := &Results{
 		Tool: "poaledger bench", Version: o.Version, Quick: o.Quick, StartedAt: time.Now().UTC(),
-		Machine: Machine{CPUs: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GoVersion: runtime.Version()},
+		Machine: Machine{CPUs: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GoVersion: runtime.Version(),
+			CPUModel: cpuModel()},
 		Options: o, Files: map[string]string{},
 	}
+	us, err := verifyMicros(verifyRuns)
+	if err != nil {
+		return nil, err
+	}
+	res.Machine.VerifyMicros = us
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		res.Notes = append(res.Notes, "no /proc on this system: CPU and peak RSS figures are 0")
 	}

@@ -16,8 +16,13 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		mode = "quick (smoke) run"
 	}
 	fmt.Fprintf(&b, "# poaledger bench\n\n")
-	fmt.Fprintf(&b, "%s, %s, %.0f s on %d CPUs (%s/%s, %s).\n", r.StartedAt.UTC().Format(time.RFC3339), mode, r.Seconds,
-		r.Machine.CPUs, r.Machine.GOOS, r.Machine.GOARCH, r.Machine.GoVersion)
+	cpu := ""
+	if r.Machine.CPUModel != "" {
+		cpu = r.Machine.CPUModel + "; "
+	}
+	fmt.Fprintf(&b, "%s, %s, %.0f s on %d CPUs (%s%s/%s, %s); a tx signature verifies in %.0f µs here (ed25519 as CheckTx does it, about half of CheckTx).\n",
+		r.StartedAt.UTC().Format(time.RFC3339), mode, r.Seconds,
+		r.Machine.CPUs, cpu, r.Machine.GOOS, r.Machine.GOARCH, r.Machine.GoVersion, r.Machine.VerifyMicros)
 	if len(r.Network) > 0 {
 		fmt.Fprintf(&b, "Network: %d validators as processes on 127.0.0.1 (identical config), %d signers over %d RPC connections spread over the nodes, "+
 			"%d-byte txs; each rate %s warm-up then %s measured, drain deadline %s.\n",

@@ -36,6 +36,13 @@ type Machine struct {
 	GOOS      string `json:"goos"`
 	GOARCH    string `json:"goarch"`
 	GoVersion string `json:"go_version"`
+	// CPUModel is the processor's model name (with x86 family and model
+	// numbers), empty where /proc/cpuinfo is missing.
+	CPUModel string `json:"cpu_model,omitempty"`
+	// VerifyMicros is one tx signature's ed25519 verification as CheckTx does
+	// it, in µs, measured at the start of the run: about half of CheckTx, and
+	// the figure that differs most between hosts.
+	VerifyMicros float64 `json:"ed25519_verify_us"`
 }
 
 // NetworkResult is one app's network run.

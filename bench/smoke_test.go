@@ -104,6 +104,7 @@ func TestQuickBench(t *testing.T) {
 			}
 		}
 	}
+	positive("ed25519_verify_us", res.Machine.VerifyMicros)
 	if res.RatioVsKVStore == nil {
 		t.Error("ratio_vs_kvstore is null")
 	} else {
