@@ -271,8 +271,7 @@
 // compactors do). Reads check at most 8 L0 tables, each behind a bloom
 // filter. Moving the marker above the tree ("u/commit") wrote more, not less
 // (3.93 against 3.24 GB at 100k events, 16.8 against 15.7 GB at 400k), and
-// was not kept; so was LevelSizeMultiplier 50
-// (-5 % bytes, worse p99).
+// was not kept; nor was LevelSizeMultiplier 50 (-5 % bytes, worse p99).
 //
 // Where the remaining gap to goleveldb comes from (small blocks, seq keys): a
 // Badger write transaction costs ~10 µs fixed plus ~1.9 µs per 100-byte entry
